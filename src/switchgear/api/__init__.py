@@ -1,0 +1,1 @@
+"""HTTP surface only: translates HTTP to domain objects and back. No business logic here."""

@@ -1,0 +1,40 @@
+"""The ASGI application: routes, error handlers and the gateway's lifecycle."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+
+from switchgear.api import openai_routes, ops_routes
+from switchgear.api.errors import on_gateway_error, on_http_exception, on_unexpected
+from switchgear.gateway import Gateway
+from switchgear.schema.errors import GatewayError
+
+log = logging.getLogger("switchgear")
+
+
+def create_app(gateway: Gateway) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gateway.start()
+        log.info("ready: models %s", ", ".join(gateway.routes.names()))
+        try:
+            yield
+        finally:
+            await gateway.stop()
+
+    app = Starlette(
+        routes=[*openai_routes.ROUTES, *ops_routes.ROUTES],
+        exception_handlers={
+            GatewayError: on_gateway_error,
+            HTTPException: on_http_exception,
+            Exception: on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    return app

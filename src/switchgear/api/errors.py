@@ -1,0 +1,57 @@
+"""Turns errors into OpenAI-shaped HTTP responses. The only place that knows about status codes."""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from switchgear.schema.errors import GatewayError, InvalidRequest
+
+log = logging.getLogger("switchgear.api")
+
+_encode = msgspec.json.encode
+
+
+def error_response(error: GatewayError, request_id: str | None = None) -> Response:
+    headers = dict(error.headers)
+    if request_id:
+        headers["x-request-id"] = request_id
+    return Response(
+        _encode(error.to_body()),
+        status_code=error.status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+async def on_gateway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    return error_response(exc)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    """Unknown routes and wrong methods, in OpenAI's words rather than the framework's."""
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if status in (404, 405):
+        message = f"Invalid URL ({request.method} {request.url.path})"
+        if status == 405:
+            message = f"Method {request.method} is not allowed for {request.url.path}"
+        error: GatewayError = InvalidRequest(message, status=status)
+    else:
+        error = GatewayError(str(exc.detail), status=status)
+    response = error_response(error)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(
+        GatewayError("The server had an error while processing your request.", code="internal")
+    )

@@ -1,0 +1,151 @@
+"""Builds OpenAI response bodies and stream chunks from an answer's deltas."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+
+from switchgear.api.sse import DONE, sse_event
+from switchgear.pipeline import Answer
+from switchgear.schema.errors import GatewayError
+from switchgear.schema.generation import Delta
+
+_encode = msgspec.json.encode
+
+
+class ChoiceText:
+    """Accumulates the text and finish reason of each choice of a non-streamed answer."""
+
+    def __init__(self) -> None:
+        self.texts: dict[int, list[str]] = {}
+        self.finish: dict[int, str | None] = {}
+
+    def add(self, delta: Delta) -> None:
+        self.texts.setdefault(delta.index, []).append(delta.text)
+        if delta.finish_reason is not None:
+            self.finish[delta.index] = delta.finish_reason
+
+    def choices(self) -> list[tuple[int, str, str | None]]:
+        return [(i, "".join(parts), self.finish.get(i)) for i, parts in sorted(self.texts.items())]
+
+
+async def collect(answer: Answer) -> ChoiceText:
+    collected = ChoiceText()
+    async for delta in answer.deltas():
+        collected.add(delta)
+    return collected
+
+
+def chat_completion_body(answer: Answer, collected: ChoiceText, created: int) -> bytes:
+    return _encode(
+        {
+            "id": f"chatcmpl-{answer.trip.request_id}",
+            "object": "chat.completion",
+            "created": created,
+            "model": answer.route.model_id,
+            "choices": [
+                {
+                    "index": index,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish,
+                }
+                for index, text, finish in collected.choices()
+            ],
+            "usage": answer.usage().as_dict(),
+            "system_fingerprint": None,
+        }
+    )
+
+
+def text_completion_body(
+    answer: Answer, collected: ChoiceText, created: int, echo: list[str] | None
+) -> bytes:
+    return _encode(
+        {
+            "id": f"cmpl-{answer.trip.request_id}",
+            "object": "text_completion",
+            "created": created,
+            "model": answer.route.model_id,
+            "choices": [
+                {
+                    "text": (echo[index] if echo else "") + text,
+                    "index": index,
+                    "logprobs": None,
+                    "finish_reason": finish,
+                }
+                for index, text, finish in collected.choices()
+            ],
+            "usage": answer.usage().as_dict(),
+            "system_fingerprint": None,
+        }
+    )
+
+
+async def chat_chunks(answer: Answer, include_usage: bool) -> AsyncIterator[bytes]:
+    created = int(time.time())
+    base: dict[str, Any] = {
+        "id": f"chatcmpl-{answer.trip.request_id}",
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": answer.route.model_id,
+        "system_fingerprint": None,
+    }
+    if include_usage:
+        base["usage"] = None
+
+    def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return sse_event(_encode({**base, "choices": [choice]}))
+
+    yield chunk({"role": "assistant", "content": "", "refusal": None}, None)
+    try:
+        async for delta in answer.deltas():
+            if delta.text:
+                yield chunk({"content": delta.text}, None)
+            if delta.finish_reason is not None:
+                yield chunk({}, delta.finish_reason)
+    except GatewayError as error:
+        yield sse_event(_encode(error.to_body()))
+        return
+    if include_usage:
+        yield sse_event(_encode({**base, "choices": [], "usage": answer.usage().as_dict()}))
+    yield DONE
+
+
+async def text_chunks(
+    answer: Answer, include_usage: bool, echo: list[str] | None
+) -> AsyncIterator[bytes]:
+    base: dict[str, Any] = {
+        "id": f"cmpl-{answer.trip.request_id}",
+        "object": "text_completion",
+        "created": int(time.time()),
+        "model": answer.route.model_id,
+        "system_fingerprint": None,
+    }
+    if include_usage:
+        base["usage"] = None
+    echoed: set[int] = set()
+    try:
+        async for delta in answer.deltas():
+            text = delta.text
+            if echo and delta.index not in echoed:
+                echoed.add(delta.index)
+                text = echo[delta.index] + text
+            if text or delta.finish_reason is not None:
+                choice = {
+                    "text": text,
+                    "index": delta.index,
+                    "logprobs": None,
+                    "finish_reason": delta.finish_reason,
+                }
+                yield sse_event(_encode({**base, "choices": [choice]}))
+    except GatewayError as error:
+        yield sse_event(_encode(error.to_body()))
+        return
+    if include_usage:
+        yield sse_event(_encode({**base, "choices": [], "usage": answer.usage().as_dict()}))
+    yield DONE

@@ -1,0 +1,136 @@
+"""OpenAI-compatible routes: validate, call the pipeline, convert back. Nothing else."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from switchgear.api.body import decode_body, read_body
+from switchgear.api.disconnect import unless_disconnected
+from switchgear.api.openai_format import (
+    chat_chunks,
+    chat_completion_body,
+    collect,
+    text_chunks,
+    text_completion_body,
+)
+from switchgear.api.sse import EventStreamResponse
+from switchgear.gateway import Gateway
+from switchgear.pipeline import Answer
+from switchgear.routing.table import ModelRoute
+from switchgear.schema.errors import ClientDisconnected, InvalidRequest
+from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
+
+_encode = msgspec.json.encode
+# A status no client will see: the client is gone. Nginx logs the same case as 499.
+_CLIENT_CLOSED = Response(status_code=499)
+
+
+def _gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+def _json(body: bytes, answer: Answer) -> Response:
+    return Response(body, media_type="application/json", headers=_answer_headers(answer))
+
+
+def _answer_headers(answer: Answer) -> dict[str, str]:
+    return {"x-request-id": answer.trip.request_id, "x-switchgear-model": answer.route.model_id}
+
+
+async def chat_completions(request: Request) -> Response:
+    gateway = _gateway(request)
+    body = await read_body(request, gateway.config.server.max_body_bytes)
+    chat = decode_body(body, ChatCompletionRequest)
+    if chat.stream_options is not None and not chat.stream:
+        raise InvalidRequest(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            param="stream_options",
+        )
+    try:
+        if chat.stream:
+            answer = await unless_disconnected(
+                request.receive, gateway.pipeline.start_chat(chat)
+            )
+            return EventStreamResponse(
+                chat_chunks(answer, chat.wants_stream_usage()), _answer_headers(answer)
+            )  # type: ignore[return-value]
+
+        async def complete() -> Response:
+            answer = await gateway.pipeline.start_chat(chat)
+            collected = await collect(answer)
+            return _json(chat_completion_body(answer, collected, int(time.time())), answer)
+
+        return await unless_disconnected(request.receive, complete())
+    except ClientDisconnected:
+        return _CLIENT_CLOSED
+
+
+async def completions(request: Request) -> Response:
+    gateway = _gateway(request)
+    body = await read_body(request, gateway.config.server.max_body_bytes)
+    text = decode_body(body, CompletionRequest)
+    echo = _echo_prefixes(text)
+    try:
+        if text.stream:
+            answer = await unless_disconnected(request.receive, gateway.pipeline.start_text(text))
+            return EventStreamResponse(
+                text_chunks(answer, text.wants_stream_usage(), echo), _answer_headers(answer)
+            )  # type: ignore[return-value]
+
+        async def complete() -> Response:
+            answer = await gateway.pipeline.start_text(text)
+            collected = await collect(answer)
+            return _json(text_completion_body(answer, collected, int(time.time()), echo), answer)
+
+        return await unless_disconnected(request.receive, complete())
+    except ClientDisconnected:
+        return _CLIENT_CLOSED
+
+
+def _echo_prefixes(request: CompletionRequest) -> list[str] | None:
+    if not request.echo:
+        return None
+    prompt = request.prompt
+    if isinstance(prompt, str):
+        return [prompt]
+    if all(isinstance(p, str) for p in prompt):
+        return [str(p) for p in prompt]
+    raise InvalidRequest("`echo` is supported for text prompts only.", param="echo")
+
+
+def _model_object(route: ModelRoute) -> dict[str, Any]:
+    return {
+        "id": route.model_id,
+        "object": "model",
+        "created": route.created,
+        "owned_by": route.owned_by,
+        "context_window": route.context_window,
+        "aliases": list(route.aliases),
+    }
+
+
+async def list_models(request: Request) -> Response:
+    routes = _gateway(request).routes
+    body = {"object": "list", "data": [_model_object(r) for r in routes.models]}
+    return Response(_encode(body), media_type="application/json")
+
+
+async def get_model(request: Request) -> Response:
+    route = _gateway(request).routes.select_route(request.path_params["model"])
+    return Response(_encode(_model_object(route)), media_type="application/json")
+
+
+
+ROUTES = [
+    Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+    Route("/v1/completions", completions, methods=["POST"]),
+    Route("/v1/models", list_models, methods=["GET"]),
+    Route("/v1/models/{model:path}", get_model, methods=["GET"]),
+]

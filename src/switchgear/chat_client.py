@@ -1,0 +1,66 @@
+"""`switchgear chat`: streams from a running gateway, or runs the pipeline in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import httpx
+import msgspec
+
+from switchgear.config import Config
+from switchgear.schema.errors import GatewayError
+from switchgear.schema.requests import ChatCompletionRequest, Message
+
+
+def run_chat(
+    config: Config, url: str, model: str, prompt: str, system: str | None, max_tokens: int
+) -> int:
+    messages = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": prompt}
+    ]
+    body = {"model": model, "messages": messages, "max_tokens": max_tokens, "stream": True}
+    try:
+        return _stream_from_server(url, body)
+    except httpx.ConnectError:
+        print(f"(no gateway at {url}; answering in-process)", file=sys.stderr)
+    return asyncio.run(_stream_in_process(config, body))
+
+
+def _stream_from_server(url: str, body: dict[str, object]) -> int:
+    with httpx.stream("POST", f"{url.rstrip('/')}/chat/completions", json=body, timeout=600) as r:
+        if r.status_code != 200:
+            r.read()
+            print(f"error {r.status_code}: {r.text}", file=sys.stderr)
+            return 1
+        for line in r.iter_lines():
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            event = msgspec.json.decode(line[6:])
+            if "error" in event:
+                print(f"\nerror: {event['error'].get('message')}", file=sys.stderr)
+                return 1
+            for choice in event.get("choices", []):
+                print(choice["delta"].get("content") or "", end="", flush=True)
+    print()
+    return 0
+
+
+async def _stream_in_process(config: Config, body: dict[str, object]) -> int:
+    from switchgear.gateway import Gateway
+
+    gateway = Gateway(config)
+    await gateway.start()
+    try:
+        request = msgspec.convert(body, ChatCompletionRequest)
+        assert all(isinstance(m, Message) for m in request.messages)
+        answer = await gateway.pipeline.start_chat(request)
+        async for delta in answer.deltas():
+            print(delta.text, end="", flush=True)
+        print()
+        return 0
+    except GatewayError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        await gateway.stop()

@@ -1,0 +1,114 @@
+"""`switchgear serve | chat | models | usage`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from switchgear.config import Config, ConfigError, load_config
+
+DEFAULT_URL = "http://127.0.0.1:8080/v1"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="switchgear", description=__doc__)
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("SWITCHGEAR_CONFIG"),
+        help="YAML config file (default: $SWITCHGEAR_CONFIG, else the embedded model alone)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--config", dest="sub_config", help="YAML config file")
+    serve.add_argument("--host", help="bind address (default from config: 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default from config: 8080)")
+
+    chat = commands.add_parser("chat", help="ask a model, print the streamed answer")
+    chat.add_argument("prompt", help="the question")
+    chat.add_argument("--model", default="default")
+    chat.add_argument("--system", help="a system prompt")
+    chat.add_argument("--max-tokens", type=int, default=256)
+    chat.add_argument("--url", default=os.environ.get("SWITCHGEAR_URL", DEFAULT_URL))
+    chat.add_argument("--config", dest="sub_config", help="YAML config file")
+
+    models = commands.add_parser("models", help="list the configured models")
+    models.add_argument("--config", dest="sub_config", help="YAML config file")
+
+    usage = commands.add_parser("usage", help="summarise the usage ledger")
+    usage.add_argument("--config", dest="sub_config", help="YAML config file")
+    usage.add_argument("--since-hours", type=float, help="only the last N hours")
+
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(getattr(args, "sub_config", None) or args.config)
+    except ConfigError as error:
+        print(f"switchgear: config error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(config, args.host, args.port)
+    if args.command == "chat":
+        from switchgear.chat_client import run_chat
+
+        return run_chat(config, args.url, args.model, args.prompt, args.system, args.max_tokens)
+    if args.command == "models":
+        return _models(config)
+    return _usage(config, args.since_hours)
+
+
+def _serve(config: Config, host: str | None, port: int | None) -> int:
+    import uvicorn
+
+    from switchgear.api.app import create_app
+    from switchgear.gateway import Gateway
+    from switchgear.logs import configure_logging
+
+    configure_logging(config.server.log_level)
+    gateway = Gateway(config)
+    uvicorn.run(
+        create_app(gateway),
+        host=host or config.server.host,
+        port=config.server.port if port is None else port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _models(config: Config) -> int:
+    print(f"{'MODEL':<28} {'PROVIDER':<10} {'CONTEXT':>8}  ALIASES")
+    for m in config.models:
+        print(f"{m.id:<28} {m.provider:<10} {m.context_window:>8}  {', '.join(m.aliases)}")
+    return 0
+
+
+def _usage(config: Config, since_hours: float | None) -> int:
+    from switchgear.store.sqlite import SqliteUsageStore
+
+    path = config.resolved_data_dir() / "switchgear.db"
+    if not path.exists():
+        print(f"No usage recorded yet ({path} does not exist).")
+        return 0
+    store = SqliteUsageStore(path)
+    since = time.time() - since_hours * 3600 if since_hours else None
+    rows = store.summarize_usage(since)
+    store.close()
+    header = f"{'MODEL':<24} {'PROVIDER':<9} {'STATUS':<10} {'REQUESTS':>8} {'PROMPT':>9} "
+    print(header + f"{'COMPLETION':>10} {'AVG MS':>8} {'AVG TTFT':>8}")
+    for r in rows:
+        ttft = f"{r.avg_ttft_ms:8.0f}" if r.avg_ttft_ms is not None else f"{'-':>8}"
+        print(
+            f"{r.model:<24} {r.provider or '-':<9} {r.status:<10} {r.requests:>8} "
+            f"{r.prompt_tokens:>9} {r.completion_tokens:>10} {r.avg_latency_ms:>8.0f} {ttft}"
+        )
+    if not rows:
+        print("(no requests in that period)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""One YAML file, validated at start-up. Every error names the file, the line and the field."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+import yaml
+
+EMBEDDED_MODEL_ID = "smollm2-135m-instruct"
+EMBEDDED = "embedded"
+
+
+class SamplingDefaults(msgspec.Struct, forbid_unknown_fields=True):
+    """Used when a request leaves a field out (llama.cpp's own defaults)."""
+
+    temperature: Annotated[float, msgspec.Meta(ge=0.0, le=2.0)] = 0.8
+    top_p: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.95
+    top_k: Annotated[int, msgspec.Meta(ge=0)] = 40
+    min_p: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.05
+
+
+class ModelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id: Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[A-Za-z0-9._:/@-]+$")]
+    provider: Literal["local"] = "local"
+    path: str = EMBEDDED
+    aliases: list[str] = []
+    context_window: Annotated[int, msgspec.Meta(ge=64)] = 8192
+    threads: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    batch_size: Annotated[int, msgspec.Meta(ge=1)] = 512
+    max_queue: Annotated[int, msgspec.Meta(ge=1)] = 64
+    flash_attention: bool = False
+    sampling: SamplingDefaults = msgspec.field(default_factory=SamplingDefaults)
+    owned_by: str = "switchgear"
+
+
+class ServerConfig(msgspec.Struct, forbid_unknown_fields=True):
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 8 * 1024 * 1024
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    server: ServerConfig = msgspec.field(default_factory=ServerConfig)
+    data_dir: str | None = None
+    models: list[ModelConfig] = msgspec.field(
+        default_factory=lambda: [ModelConfig(id=EMBEDDED_MODEL_ID, aliases=["default"])]
+    )
+    source: str = "<defaults>"
+
+    def resolved_data_dir(self) -> Path:
+        """`SWITCHGEAR_DATA_DIR` wins over the file, which wins over the XDG default."""
+        explicit = os.environ.get("SWITCHGEAR_DATA_DIR") or self.data_dir
+        if explicit:
+            return Path(explicit).expanduser()
+        xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(xdg) / "switchgear"
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased for the operator: `file:line: field: problem`."""
+
+
+@dataclass(frozen=True)
+class _Located:
+    """Line numbers of each field, keyed by its path, e.g. ('models', 0, 'path')."""
+
+    lines: dict[tuple[str | int, ...], int]
+
+    def line_of(self, path: tuple[str | int, ...]) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+
+def load_config(path: str | Path | None) -> Config:
+    if path is None:
+        return Config()
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{file}: cannot read config: {error.strerror or error}") from error
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{file}:{mark.line + 1}" if mark is not None else str(file)
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from error
+    if root is None:
+        return Config(source=str(file))
+    lines: dict[tuple[str | int, ...], int] = {}
+    data = _to_python(root, (), lines)
+    located = _Located(lines)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}:{root.start_mark.line + 1}: the config must be a mapping")
+    try:
+        config = msgspec.convert(data, Config, strict=True)
+    except msgspec.ValidationError as error:
+        raise _located_error(file, located, str(error)) from error
+    config.source = str(file)
+    _check_semantics(config, file, located)
+    return config
+
+
+def _to_python(node: yaml.Node, path: tuple[str | int, ...], lines: dict[Any, int]) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            result[key] = _to_python(value_node, (*path, key), lines)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, (*path, i), lines) for i, item in enumerate(node.value)]
+    return yaml.SafeLoader(" ").construct_object(node, deep=True)
+
+
+_PATH_IN_MESSAGE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def _located_error(file: Path, located: _Located, message: str) -> ConfigError:
+    match = _PATH_IN_MESSAGE.search(message)
+    path: tuple[str | int, ...] = ()
+    if match:
+        message = message[: match.start()]
+        path = tuple(
+            name if name else int(index)
+            for name, index in _PATH_PART.findall(match.group("path"))
+        )
+    unknown = re.match(r"Object contains unknown field `(.+)`", message)
+    if unknown:
+        path = (*path, unknown.group(1))
+        message = "unknown field (check the spelling; see switchgear.example.yaml)"
+    return _error_at(file, located, path, message)
+
+
+def _error_at(
+    file: Path, located: _Located, path: tuple[str | int, ...], message: str
+) -> ConfigError:
+    line = located.line_of(path)
+    where = f"{file}:{line}" if line is not None else str(file)
+    field = _field_name(path) or "(top level)"
+    return ConfigError(f"{where}: {field}: {message}")
+
+
+def _field_name(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _check_semantics(config: Config, file: Path, located: _Located) -> None:
+    if not config.models:
+        raise _error_at(file, located, ("models",), "at least one model is required")
+    seen: dict[str, tuple[str | int, ...]] = {}
+    for i, model in enumerate(config.models):
+        names = [(model.id, ("models", i, "id"))]
+        names += [(alias, ("models", i, "aliases", j)) for j, alias in enumerate(model.aliases)]
+        for name, path in names:
+            if name in seen:
+                raise _error_at(
+                    file, located, path, f"`{name}` is already used by {_field_name(seen[name])}"
+                )
+            seen[name] = path
+        if model.path != EMBEDDED and not Path(model.path).expanduser().is_file():
+            raise _error_at(
+                file, located, ("models", i, "path"), f"no GGUF file at `{model.path}`"
+            )

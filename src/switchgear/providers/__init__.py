@@ -1,0 +1,1 @@
+"""Providers: one module per wire protocol or engine, all behind `base.Provider`."""

@@ -1,0 +1,1 @@
+"""Routing: which model (and later which of its targets) serves a request."""

@@ -1,0 +1,1 @@
+"""Domain objects shared by every stage of the pipeline."""

@@ -1,0 +1,36 @@
+"""What a provider yields: text deltas, then one final delta with the finish reason and usage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True, frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass(slots=True, frozen=True)
+class Delta:
+    """A piece of one answer. `finish_reason` and `usage` are set only on the answer's last delta."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    index: int = 0
+
+
+FINISH_STOP = "stop"
+FINISH_LENGTH = "length"

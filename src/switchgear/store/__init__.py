@@ -1,0 +1,1 @@
+"""Persistence behind per-concern interfaces. SQLite is the embedded default."""
