@@ -136,8 +136,7 @@ def _located_error(file: Path, located: _Located, message: str) -> ConfigError:
     if match:
         message = message[: match.start()]
         path = tuple(
-            name if name else int(index)
-            for name, index in _PATH_PART.findall(match.group("path"))
+            name if name else int(index) for name, index in _PATH_PART.findall(match.group("path"))
         )
     unknown = re.match(r"Object contains unknown field `(.+)`", message)
     if unknown:
@@ -167,7 +166,7 @@ def _check_semantics(config: Config, file: Path, located: _Located) -> None:
         raise _error_at(file, located, ("models",), "at least one model is required")
     seen: dict[str, tuple[str | int, ...]] = {}
     for i, model in enumerate(config.models):
-        names = [(model.id, ("models", i, "id"))]
+        names: list[tuple[str, tuple[str | int, ...]]] = [(model.id, ("models", i, "id"))]
         names += [(alias, ("models", i, "aliases", j)) for j, alias in enumerate(model.aliases)]
         for name, path in names:
             if name in seen:
@@ -176,6 +175,4 @@ def _check_semantics(config: Config, file: Path, located: _Located) -> None:
                 )
             seen[name] = path
         if model.path != EMBEDDED and not Path(model.path).expanduser().is_file():
-            raise _error_at(
-                file, located, ("models", i, "path"), f"no GGUF file at `{model.path}`"
-            )
+            raise _error_at(file, located, ("models", i, "path"), f"no GGUF file at `{model.path}`")

@@ -126,6 +126,12 @@ class Pipeline:
             self._finish(trip, error)
             raise
 
+    def record_rejected(self, endpoint: str, error: GatewayError) -> None:
+        """A request refused before its trip began (unreadable body) still gets a ledger row."""
+        trip = Trip(endpoint, "", stream=False, user=None)
+        error.headers.setdefault("x-request-id", trip.request_id)
+        self._finish(trip, error)
+
     async def _begin(self, deltas: AsyncIterator[Delta], trip: Trip) -> Answer:
         try:
             first = await anext(deltas)
@@ -139,6 +145,8 @@ class Pipeline:
         """ledger: one row per request, however it ended; metrics from the same facts."""
         now = time.perf_counter()
         status, http_status, code = _classify(outcome)
+        if isinstance(outcome, GatewayError):
+            outcome.headers.setdefault("x-request-id", trip.request_id)
         route = trip.route
         served = route.model_id if route else None
         ttft_ms = (trip.first_delta_at - trip.started) * 1000 if trip.first_delta_at else None
@@ -178,9 +186,9 @@ async def _each_prompt(route: ModelRoute, request: CompletionRequest) -> AsyncIt
     """A text completion request may carry several prompts: one choice each, in order."""
     prompt = request.prompt
     if isinstance(prompt, str) or (prompt and isinstance(prompt[0], int)):
-        prompts: list[str | list[int]] = [prompt]  # type: ignore[list-item]
+        prompts: list[str | list[int]] = [prompt]
     else:
-        prompts = list(prompt)  # type: ignore[arg-type]
+        prompts = list(prompt)
     if not prompts:
         raise InvalidRequest("`prompt` must not be an empty list.", param="prompt")
     for index, one in enumerate(prompts):

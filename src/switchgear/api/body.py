@@ -36,11 +36,15 @@ async def read_body(request: Request, limit: int) -> bytes:
 def decode_body(body: bytes, into: type[T]) -> T:
     decoder = _decoders.get(into)
     if decoder is None:
-        decoder = _decoders[into] = msgspec.json.Decoder(into)  # type: ignore[assignment]
+        decoder = _decoders[into] = msgspec.json.Decoder(into)
     try:
         return decoder.decode(body)  # type: ignore[return-value]
     except msgspec.ValidationError as error:
         raise _validation_error(str(error)) from error
+    except UnicodeDecodeError as error:
+        raise InvalidRequest(
+            f"The request body is not valid UTF-8 (byte {error.start}).", code="invalid_encoding"
+        ) from error
     except msgspec.DecodeError as error:
         if not body.strip():
             message = "The request body is empty; send a JSON object."
@@ -72,7 +76,9 @@ def _validation_error(message: str) -> InvalidRequest:
         )
     if not path:
         return InvalidRequest(f"Invalid request body: {message}", code="invalid_type")
-    return InvalidRequest(f"Invalid value for '{path}': {message}.", param=path, code="invalid_value")
+    return InvalidRequest(
+        f"Invalid value for '{path}': {message}.", param=path, code="invalid_value"
+    )
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

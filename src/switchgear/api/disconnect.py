@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -30,9 +31,7 @@ async def unless_disconnected(receive: Receive, work: Coroutine[Any, Any, T]) ->
         watcher.cancel()
     if not task.done():
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
         raise ClientDisconnected()
     return task.result()

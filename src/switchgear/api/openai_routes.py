@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
@@ -23,10 +23,11 @@ from switchgear.api.sse import EventStreamResponse
 from switchgear.gateway import Gateway
 from switchgear.pipeline import Answer
 from switchgear.routing.table import ModelRoute
-from switchgear.schema.errors import ClientDisconnected, InvalidRequest
+from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 
 _encode = msgspec.json.encode
+T = TypeVar("T")
 # A status no client will see: the client is gone. Nginx logs the same case as 499.
 _CLIENT_CLOSED = Response(status_code=499)
 
@@ -44,20 +45,28 @@ def _answer_headers(answer: Answer) -> dict[str, str]:
     return {"x-request-id": answer.trip.request_id, "x-switchgear-model": answer.route.model_id}
 
 
+async def _read_request(request: Request, gateway: Gateway, into: type[T], endpoint: str) -> T:
+    try:
+        body = await read_body(request, gateway.config.server.max_body_bytes)
+        decoded = decode_body(body, into)
+        stream_options = getattr(decoded, "stream_options", None)
+        if stream_options is not None and not getattr(decoded, "stream", False):
+            raise InvalidRequest(
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                param="stream_options",
+            )
+        return decoded
+    except GatewayError as error:
+        gateway.pipeline.record_rejected(endpoint, error)
+        raise
+
+
 async def chat_completions(request: Request) -> Response:
     gateway = _gateway(request)
-    body = await read_body(request, gateway.config.server.max_body_bytes)
-    chat = decode_body(body, ChatCompletionRequest)
-    if chat.stream_options is not None and not chat.stream:
-        raise InvalidRequest(
-            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-            param="stream_options",
-        )
+    chat = await _read_request(request, gateway, ChatCompletionRequest, "chat.completions")
     try:
         if chat.stream:
-            answer = await unless_disconnected(
-                request.receive, gateway.pipeline.start_chat(chat)
-            )
+            answer = await unless_disconnected(request.receive, gateway.pipeline.start_chat(chat))
             return EventStreamResponse(
                 chat_chunks(answer, chat.wants_stream_usage()), _answer_headers(answer)
             )  # type: ignore[return-value]
@@ -74,8 +83,7 @@ async def chat_completions(request: Request) -> Response:
 
 async def completions(request: Request) -> Response:
     gateway = _gateway(request)
-    body = await read_body(request, gateway.config.server.max_body_bytes)
-    text = decode_body(body, CompletionRequest)
+    text = await _read_request(request, gateway, CompletionRequest, "completions")
     echo = _echo_prefixes(text)
     try:
         if text.stream:
@@ -125,7 +133,6 @@ async def list_models(request: Request) -> Response:
 async def get_model(request: Request) -> Response:
     route = _gateway(request).routes.select_route(request.path_params["model"])
     return Response(_encode(_model_object(route)), media_type="application/json")
-
 
 
 ROUTES = [

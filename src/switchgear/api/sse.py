@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.types import Receive, Scope, Send
@@ -38,10 +39,8 @@ class EventStreamResponse:
             watcher.cancel()
             if not producer.done():
                 producer.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, OSError):
                 await producer
-            except (asyncio.CancelledError, OSError):
-                pass
 
     async def _pump(self, send: Send) -> None:
         try:

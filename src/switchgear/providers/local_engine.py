@@ -176,6 +176,11 @@ class LocalEngine:
         llama = self._llama
         s = job.sampling
         llama.set_seed(s.seed if s.seed is not None else random.getrandbits(31))
+        if s.seed is not None:
+            # Reusing the KV-cache prefix re-evaluates the last prompt token in a batch of one,
+            # which shifts the logits slightly; a seeded request must repeat exactly, so it
+            # pays for a full prompt evaluation instead.
+            llama.reset()
         vocab = llama._model.vocab
         import llama_cpp
 

@@ -24,7 +24,9 @@ def build_provider(model: ModelConfig) -> Provider:
         from switchgear.providers.local import LocalProvider, default_threads
         from switchgear.providers.local_engine import EngineSettings, Sampling
 
-        path = embedded_model_path() if model.path == EMBEDDED else str(Path(model.path).expanduser())
+        path = (
+            embedded_model_path() if model.path == EMBEDDED else str(Path(model.path).expanduser())
+        )
         settings = EngineSettings(
             model_path=path,
             context_window=model.context_window,

@@ -24,7 +24,7 @@ class Usage:
 
 @dataclass(slots=True, frozen=True)
 class Delta:
-    """A piece of one answer. `finish_reason` and `usage` are set only on the answer's last delta."""
+    """A piece of one answer; `finish_reason` and `usage` come only on its last delta."""
 
     text: str = ""
     finish_reason: str | None = None

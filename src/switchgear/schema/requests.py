@@ -155,7 +155,8 @@ class ChatCompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=
 
 class CompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     model: str
-    prompt: str | list[str] | list[int] | list[list[int]]
+    # msgspec cannot tell apart unions of several list types; `__post_init__` checks the items.
+    prompt: str | list[Any]
     suffix: str | None = None
     max_tokens: PositiveInt | None = 16
     temperature: Temperature | None = None
@@ -172,6 +173,20 @@ class CompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     presence_penalty: Penalty | None = None
     frequency_penalty: Penalty | None = None
     logit_bias: dict[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.prompt, str):
+            return
+        items = self.prompt
+        if all(isinstance(p, str) for p in items):
+            return
+        if all(isinstance(p, int) and not isinstance(p, bool) for p in items):
+            return
+        if all(isinstance(p, list) and all(type(t) is int for t in p) for p in items):
+            return
+        raise ValueError(
+            "Expected a string, a list of strings, a list of token ids or a list of token-id lists"
+        )
 
     def wants_stream_usage(self) -> bool:
         return bool(self.stream_options and self.stream_options.include_usage)

@@ -48,7 +48,7 @@ class SqliteUsageStore:
                 f"SELECT {', '.join(_COLUMNS)} FROM usage ORDER BY created_at DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [UsageRecord(*row[:6], bool(row[6]), *row[7:]) for row in rows]
+        return [_to_record(row) for row in rows]
 
     def summarize_usage(self, since: float | None = None) -> list[UsageSummaryRow]:
         with self._lock:
@@ -66,3 +66,9 @@ class SqliteUsageStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _to_record(row: tuple[object, ...]) -> UsageRecord:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    values["stream"] = bool(values["stream"])
+    return UsageRecord(**values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Fake upstream servers (OpenAI, Azure OpenAI, Anthropic) for loopback tests of providers."""

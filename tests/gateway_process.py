@@ -1,0 +1,66 @@
+"""Runs a real `switchgear serve` process on a free loopback port for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class GatewayProcess:
+    def __init__(self, data_dir: Path, config: Path | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir / "gateway.log"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        args = [sys.executable, "-m", "switchgear.cli", "serve", "--port", str(self.port)]
+        if config is not None:
+            args[3:3] = ["--config", str(config)]
+        env = {**os.environ, "SWITCHGEAR_DATA_DIR": str(data_dir)}
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gateway exited early:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gateway not ready in {timeout}s:\n{self.log_path.read_text()}")
+
+    def stop(self) -> int:
+        """A clean shutdown (SIGTERM), as an operator would do it."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "switchgear.db"
