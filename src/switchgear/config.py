@@ -24,9 +24,41 @@ class SamplingDefaults(msgspec.Struct, forbid_unknown_fields=True):
     min_p: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.05
 
 
+LOCAL_PROVIDER = "local"
+
+
+class ProviderConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A remote endpoint. Secrets come from an env var or a file, never from the YAML itself."""
+
+    kind: Literal["openai_compat", "azure_openai", "anthropic"]
+    base_url: str
+    api_key_env: str | None = None
+    api_key_file: str | None = None
+    headers: dict[str, str] = {}
+    timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 60.0
+    connect_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    max_concurrency: Annotated[int, msgspec.Meta(ge=1)] = 64
+    # Azure OpenAI's `api-version` query parameter; Anthropic's `anthropic-version` header.
+    api_version: str | None = None
+    # True for engines you run yourself (vLLM, Ollama, TGI, llama-server): data stays in house.
+    self_hosted: bool = False
+
+    def api_key(self) -> str | None:
+        if self.api_key_env:
+            return os.environ.get(self.api_key_env)
+        if self.api_key_file:
+            return Path(self.api_key_file).expanduser().read_text(encoding="utf-8").strip()
+        return None
+
+
 class ModelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     id: Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[A-Za-z0-9._:/@-]+$")]
-    provider: Literal["local"] = "local"
+    # `local` (in-process llama.cpp) or the name of an entry under `providers`.
+    provider: str = LOCAL_PROVIDER
+    # The model name the upstream expects (an Azure deployment name for azure_openai).
+    upstream_model: str | None = None
+    supports_tools: bool | None = None
+    supports_json_schema: bool | None = None
     path: str = EMBEDDED
     aliases: list[str] = []
     context_window: Annotated[int, msgspec.Meta(ge=64)] = 8192
@@ -48,6 +80,7 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True):
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     data_dir: str | None = None
+    providers: dict[str, ProviderConfig] = {}
     models: list[ModelConfig] = msgspec.field(
         default_factory=lambda: [ModelConfig(id=EMBEDDED_MODEL_ID, aliases=["default"])]
     )
@@ -127,7 +160,7 @@ def _to_python(node: yaml.Node, path: tuple[str | int, ...], lines: dict[Any, in
 
 
 _PATH_IN_MESSAGE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['([^']*)'\]")
 
 
 def _located_error(file: Path, located: _Located, message: str) -> ConfigError:
@@ -136,7 +169,8 @@ def _located_error(file: Path, located: _Located, message: str) -> ConfigError:
     if match:
         message = message[: match.start()]
         path = tuple(
-            name if name else int(index) for name, index in _PATH_PART.findall(match.group("path"))
+            name or key or int(index)
+            for name, index, key in _PATH_PART.findall(match.group("path"))
         )
     unknown = re.match(r"Object contains unknown field `(.+)`", message)
     if unknown:
@@ -162,6 +196,16 @@ def _field_name(path: tuple[str | int, ...]) -> str:
 
 
 def _check_semantics(config: Config, file: Path, located: _Located) -> None:
+    for name, provider in config.providers.items():
+        if name == LOCAL_PROVIDER:
+            raise _error_at(file, located, ("providers", name), "`local` is a built-in provider")
+        if not re.match(r"^https?://[^/\s]+", provider.base_url):
+            raise _error_at(
+                file,
+                located,
+                ("providers", name, "base_url"),
+                f"`{provider.base_url}` is not an http:// or https:// URL",
+            )
     if not config.models:
         raise _error_at(file, located, ("models",), "at least one model is required")
     seen: dict[str, tuple[str | int, ...]] = {}
@@ -174,5 +218,17 @@ def _check_semantics(config: Config, file: Path, located: _Located) -> None:
                     file, located, path, f"`{name}` is already used by {_field_name(seen[name])}"
                 )
             seen[name] = path
-        if model.path != EMBEDDED and not Path(model.path).expanduser().is_file():
+        if model.provider != LOCAL_PROVIDER and model.provider not in config.providers:
+            known = ", ".join([LOCAL_PROVIDER, *config.providers])
+            raise _error_at(
+                file,
+                located,
+                ("models", i, "provider"),
+                f"unknown provider `{model.provider}` (known: {known})",
+            )
+        if (
+            model.provider == LOCAL_PROVIDER
+            and model.path != EMBEDDED
+            and not Path(model.path).expanduser().is_file()
+        ):
             raise _error_at(file, located, ("models", i, "path"), f"no GGUF file at `{model.path}`")

@@ -63,8 +63,29 @@ class Overloaded(GatewayError):
 
 
 class UpstreamError(GatewayError):
+    """A provider failed. `retryable` says whether another attempt (or target) may succeed:
+    connection errors, timeouts, 429 and 5xx are; a 4xx caused by the request is not.
+    """
+
     status = 502
     type = "server_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        param: str | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        super().__init__(message, param=param, code=code, status=status)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        if error_type is not None:
+            self.type = error_type
 
 
 class ClientDisconnected(Exception):

@@ -23,6 +23,18 @@ class Usage:
 
 
 @dataclass(slots=True, frozen=True)
+class ToolCallDelta:
+    """A piece of one tool call, OpenAI-style: `id` and `name` on its first piece, then
+    `arguments` (a JSON text) arriving in fragments. `index` tells the calls of one answer apart.
+    """
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(slots=True, frozen=True)
 class Delta:
     """A piece of one answer; `finish_reason` and `usage` come only on its last delta."""
 
@@ -30,7 +42,10 @@ class Delta:
     finish_reason: str | None = None
     usage: Usage | None = None
     index: int = 0
+    tool_calls: tuple[ToolCallDelta, ...] = ()
 
 
 FINISH_STOP = "stop"
 FINISH_LENGTH = "length"
+FINISH_TOOL_CALLS = "tool_calls"
+FINISH_CONTENT_FILTER = "content_filter"
