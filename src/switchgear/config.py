@@ -135,6 +135,14 @@ def load_config(path: str | Path | None) -> Config:
     located = _Located(lines)
     if not isinstance(data, dict):
         raise ConfigError(f"{file}:{root.start_mark.line + 1}: the config must be a mapping")
+    providers = data.get("providers")
+    if isinstance(providers, dict):
+        # msgspec reports dict keys as `[...]`; check each entry alone to name the provider.
+        for name, entry in providers.items():
+            try:
+                msgspec.convert(entry, ProviderConfig, strict=True)
+            except msgspec.ValidationError as error:
+                raise _located_error(file, located, str(error), ("providers", name)) from error
     try:
         config = msgspec.convert(data, Config, strict=True)
     except msgspec.ValidationError as error:
@@ -163,12 +171,14 @@ _PATH_IN_MESSAGE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['([^']*)'\]")
 
 
-def _located_error(file: Path, located: _Located, message: str) -> ConfigError:
+def _located_error(
+    file: Path, located: _Located, message: str, prefix: tuple[str | int, ...] = ()
+) -> ConfigError:
     match = _PATH_IN_MESSAGE.search(message)
-    path: tuple[str | int, ...] = ()
+    path: tuple[str | int, ...] = prefix
     if match:
         message = message[: match.start()]
-        path = tuple(
+        path = prefix + tuple(
             name or key or int(index)
             for name, index, key in _PATH_PART.findall(match.group("path"))
         )
