@@ -6,6 +6,10 @@ counts whitespace-separated words and a stream sends one word per ``text_delta``
 and non-streamed usage agree. With ``tools`` the fake answers with one ``tool_use`` block
 (input ``{"city": "Paris"}``) when the last user message is a question mentioning the weather,
 or when ``tool_choice`` is ``any`` or names a tool.
+
+The key is read from ``x-api-key`` (the documented header) or ``Authorization: Bearer`` (what
+the 2.x SDKs send). ``anthropic-version`` must be ``2023-06-01`` or ``2026-10-21``; like the
+real API, the latter rejects ``temperature``, ``top_p`` and ``top_k`` with a 400.
 """
 
 from __future__ import annotations
@@ -37,14 +41,14 @@ from .behaviour import FakeBehaviour, Mode
 
 ANSWER_PREFIX = "fake-anthropic says: "
 TOOL_INPUT = {"city": "Paris"}
-SUPPORTED_VERSIONS = ("2023-06-01", "2023-01-01")
+# 2023-06-01 introduced the named-event stream served here; 2026-10-21 is what the 2.x SDKs send.
+SUPPORTED_VERSIONS = ("2023-06-01", "2026-10-21")
+_REMOVED_IN_2026 = ("temperature", "top_p", "top_k")
 _GARBAGE = 'event: content_block_delta\ndata: {"type": "content_block_delta", not json\n\n'
 _STOP_REASONS = {"end": "end_turn", "length": "max_tokens", "stop_sequence": "stop_sequence"}
 
 
-def _error(
-    status: int, kind: str, message: str, headers: dict[str, str] | None = None
-) -> Response:
+def _error(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> Response:
     body = {
         "type": "error",
         "error": {"type": kind, "message": message},
@@ -73,6 +77,15 @@ class _AnthropicErrors:
         return _error(429, "rate_limit_error", message, {"retry-after": str(retry_after)})
 
 
+def _presented_key(request: Request) -> str | None:
+    # x-api-key is the documented header; the 2.x SDKs send Authorization: Bearer instead.
+    # When both arrive the API goes by x-api-key.
+    if key := request.headers.get("x-api-key"):
+        return key
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
 def _text_of(content: Any) -> str:
     """Text of a string or of content blocks, tool results included, other blocks skipped."""
     if isinstance(content, str):
@@ -96,13 +109,17 @@ def _has_tool_result(content: Any) -> bool:
     )
 
 
-def _validate(body: Any) -> Response | None:
+def _validate(body: Any, version: str) -> Response | None:
     """The documented required fields; messages follow the real API's `field: problem` style."""
     if not isinstance(body, dict):
         return _invalid("There was an issue with the format or content of your request.")
     for name in ("model", "max_tokens", "messages"):
         if name not in body:
             return _invalid(f"{name}: Field required")
+    if version == "2026-10-21":
+        for name in _REMOVED_IN_2026:
+            if name in body:  # rejected even at default values
+                return _invalid(f"{name}: Extra inputs are not permitted")
     max_tokens = body["max_tokens"]
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
         return _invalid("max_tokens: Input should be a valid integer")
@@ -213,8 +230,8 @@ def _answer(reply: _Reply, body: dict[str, Any]) -> Response:
     tool = _tool_to_call(body, reply.question)
     if tool is not None:
         arguments = json.dumps(TOOL_INPUT)
-        block = {"type": "tool_use", "id": new_id("toolu_01", 22), "name": tool}
-        block["input"] = TOOL_INPUT
+        tool_id = new_id("toolu_01", 22)
+        block = {"type": "tool_use", "id": tool_id, "name": tool, "input": TOOL_INPUT}
         # The real stream opens a tool block with an empty fragment before the arguments.
         pieces = ["", *split_json(arguments)]
         deltas = [{"type": "input_json_delta", "partial_json": piece} for piece in pieces]
@@ -236,7 +253,7 @@ def create_anthropic_fake(behaviour: FakeBehaviour) -> Starlette:
 
     async def messages(request: Request) -> Response:
         recorded = await read_request(request, behaviour)
-        key = request.headers.get("x-api-key")
+        key = _presented_key(request)
         if not key:
             return _error(401, "authentication_error", "x-api-key header is required")
         if key != behaviour.api_key:
@@ -251,7 +268,7 @@ def create_anthropic_fake(behaviour: FakeBehaviour) -> Starlette:
         if fault is not None:
             return fault
         body = recorded["json"]
-        invalid = _validate(body)
+        invalid = _validate(body, version)
         if invalid is not None:
             return invalid
         return _answer(_Reply(body, mode, behaviour.chunk_delay), body)

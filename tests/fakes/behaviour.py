@@ -27,15 +27,6 @@ Mode = Literal["ok", "refuse", "hang", "error500", "rate_limit", "cut_stream", "
   chunk, then continues normally. A non-streaming request gets a 200 whose body is not JSON.
 """
 
-FAULT_MODES: tuple[Mode, ...] = (
-    "refuse",
-    "hang",
-    "error500",
-    "rate_limit",
-    "cut_stream",
-    "garbage_sse",
-)
-
 
 class RecordedRequest(TypedDict):
     """One request as it reached the fake, before authentication or fault injection."""

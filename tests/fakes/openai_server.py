@@ -46,6 +46,7 @@ LEGACY_DEFAULT_MAX_TOKENS = 16  # the documented default of /v1/completions
 _FINGERPRINT = "fp_fake0000"
 _GARBAGE = 'data: {"id": "chatcmpl-garbage", this is not json\n\n'
 _DONE = "data: [DONE]\n\n"
+_AZURE = "/openai/deployments/{deployment}"
 _FINISH = {"end": "stop", "stop_sequence": "stop", "length": "length"}
 _FILTER_SAFE = {
     name: {"filtered": False, "severity": "safe"}
@@ -216,7 +217,10 @@ class _Call:
 
     def chunk(self, obj: str, choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
         head: dict[str, Any] = {"id": self.id, "object": obj, "created": self.created}
-        head.update(model=self.model, system_fingerprint=_FINGERPRINT, choices=choices)
+        head["model"] = self.model
+        if obj == "chat.completion.chunk":
+            head["service_tier"] = "default"  # legacy completions have none
+        head.update(system_fingerprint=_FINGERPRINT, choices=choices)
         if self.include_usage:
             head["usage"] = None  # documented: every chunk but the last carries usage: null
         head.update(extra)
@@ -245,7 +249,8 @@ def _chat_text(call: _Call, answer: Completion, prompt_tokens: int) -> Response:
     finish = _FINISH[answer.kind]
     usage = _usage(prompt_tokens, count_tokens(answer.text))
     if not call.stream:
-        message = {"role": "assistant", "content": answer.text, "refusal": None, "annotations": []}
+        message: dict[str, Any] = {"role": "assistant", "content": answer.text}
+        message.update(refusal=None, annotations=[])
         return _chat_body(call, message, finish, usage)
     first = {"role": "assistant", "content": "", "refusal": None}
     frames = [_frame(_delta(call, first))]
@@ -270,8 +275,8 @@ def _chat_tool(call: _Call, name: str, prompt_tokens: int) -> Response:
             "annotations": [],
         }
         return _chat_body(call, message, "tool_calls", usage)
-    opening = {"index": 0, "id": call_id, "type": "function"}
-    opening["function"] = {"name": name, "arguments": ""}
+    function = {"name": name, "arguments": ""}
+    opening = {"index": 0, "id": call_id, "type": "function", "function": function}
     first = {"role": "assistant", "content": None, "tool_calls": [opening], "refusal": None}
     frames = [_frame(_delta(call, first))]
     for piece in split_json(TOOL_ARGUMENTS):
@@ -421,8 +426,8 @@ def create_openai_fake(
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/completions", completions, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
-        Route("/openai/deployments/{deployment}/chat/completions", chat_completions, ["POST"]),
-        Route("/openai/deployments/{deployment}/completions", completions, methods=["POST"]),
+        Route(f"{_AZURE}/chat/completions", chat_completions, methods=["POST"]),
+        Route(f"{_AZURE}/completions", completions, methods=["POST"]),
     ]
     handlers = {404: invalid_url, 405: invalid_url}
     return Starlette(routes=routes, exception_handlers=handlers)
@@ -448,7 +453,7 @@ def _invalid_body(body: Any, request: Request, required: Sequence[str]) -> Respo
     if not isinstance(messages, list) or not messages:
         message = "Invalid 'messages': empty array. Expected an array with minimum length 1."
         return _error(400, message, "invalid_request_error", "messages", "empty_array")
-    if not all(isinstance(message, dict) for message in messages):
+    if not all(isinstance(item, dict) for item in messages):
         message = "Invalid type for 'messages': expected an array of objects."
         return _error(400, message, "invalid_request_error", "messages", "invalid_type")
     return None
