@@ -21,7 +21,9 @@ def free_port() -> int:
 
 
 class GatewayProcess:
-    def __init__(self, data_dir: Path, config: Path | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, config: Path | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -30,7 +32,7 @@ class GatewayProcess:
         args = [sys.executable, "-m", "switchgear.cli", "serve", "--port", str(self.port)]
         if config is not None:
             args[3:3] = ["--config", str(config)]
-        env = {**os.environ, "SWITCHGEAR_DATA_DIR": str(data_dir)}
+        env = {**os.environ, **(env or {}), "SWITCHGEAR_DATA_DIR": str(data_dir)}
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_ready()

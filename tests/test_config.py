@@ -87,3 +87,43 @@ def test_serve_with_a_broken_config_exits_with_the_message_only(tmp_path: Path) 
     assert result.returncode == 2
     assert f"{path}:3: models[0].threads:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_route_pointing_at_a_route_is_refused(tmp_path: Path) -> None:
+    message = error_for(
+        tmp_path,
+        "routes:\n  a:\n    targets: [b]\n  b:\n    targets: [smollm2-135m-instruct]\n",
+    )
+    assert ":3: routes.a.targets[0]: `b` is a route" in message
+
+
+def test_route_with_no_targets_is_refused(tmp_path: Path) -> None:
+    message = error_for(tmp_path, "routes:\n  chat:\n    targets: []\n")
+    assert ":3: routes.chat.targets: a route needs a target" in message
+
+
+def test_route_to_an_unknown_model_is_refused(tmp_path: Path) -> None:
+    message = error_for(tmp_path, "routes:\n  chat:\n    targets: [gpt-9]\n")
+    assert ":3: routes.chat.targets[0]: unknown model `gpt-9`" in message
+
+
+def test_provider_url_must_be_http(tmp_path: Path) -> None:
+    message = error_for(
+        tmp_path,
+        "providers:\n  oa:\n    kind: openai_compat\n    base_url: ftp://example.org/v1\n",
+    )
+    assert ":4: providers.oa.base_url: `ftp://example.org/v1` is not an http" in message
+
+
+def test_provider_field_errors_name_the_provider(tmp_path: Path) -> None:
+    message = error_for(
+        tmp_path,
+        "providers:\n  oa:\n    kind: openai_compat\n    base_url: http://x/v1\n"
+        "    timeout_s: soon\n",
+    )
+    assert ":5: providers.oa.timeout_s:" in message
+
+
+def test_model_with_an_unknown_provider_is_refused(tmp_path: Path) -> None:
+    message = error_for(tmp_path, "models:\n  - id: m\n    provider: openai\n")
+    assert ":3: models[0].provider: unknown provider `openai`" in message

@@ -38,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     models = commands.add_parser("models", help="list the configured models")
     models.add_argument("--config", dest="sub_config", help="YAML config file")
 
+    routes = commands.add_parser("routes", help="the resolved route table and target health")
+    routes.add_argument("--config", dest="sub_config", help="YAML config file")
+    routes.add_argument("--url", default=os.environ.get("SWITCHGEAR_URL", DEFAULT_URL))
+
     usage = commands.add_parser("usage", help="summarise the usage ledger")
     usage.add_argument("--config", dest="sub_config", help="YAML config file")
     usage.add_argument("--since-hours", type=float, help="only the last N hours")
@@ -56,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_chat(config, args.url, args.model, args.prompt, args.system, args.max_tokens)
     if args.command == "models":
         return _models(config)
+    if args.command == "routes":
+        return _routes(config, args.url)
     return _usage(config, args.since_hours)
 
 
@@ -83,6 +89,27 @@ def _models(config: Config) -> int:
     print(f"{'MODEL':<28} {'PROVIDER':<10} {'CONTEXT':>8}  ALIASES")
     for m in config.models:
         print(f"{m.id:<28} {m.provider:<10} {m.context_window:>8}  {', '.join(m.aliases)}")
+    return 0
+
+
+def _routes(config: Config, url: str) -> int:
+    """Live health from a running gateway; otherwise the table as the config resolves it."""
+    import httpx
+
+    from switchgear.routing.describe import describe_routes, format_routes
+
+    admin = url.rstrip("/").removesuffix("/v1") + "/admin/routes"
+    try:
+        table = httpx.get(admin, timeout=5).raise_for_status().json()
+        live = True
+    except httpx.HTTPError:
+        from switchgear.gateway import Gateway
+
+        gateway = Gateway(config)
+        table, live = describe_routes(gateway.router), False
+        gateway.ledger.close()
+        gateway.store.close()
+    print(format_routes(table, live))
     return 0
 
 

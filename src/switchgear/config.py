@@ -57,8 +57,12 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     provider: str = LOCAL_PROVIDER
     # The model name the upstream expects (an Azure deployment name for azure_openai).
     upstream_model: str | None = None
+    # Capabilities; None means: known for local models, assumed for remote ones.
     supports_tools: bool | None = None
     supports_json_schema: bool | None = None
+    # Prices in currency units per million tokens, for the `cheapest` strategy and the ledger.
+    input_price_per_mtok: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    output_price_per_mtok: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     path: str = EMBEDDED
     aliases: list[str] = []
     context_window: Annotated[int, msgspec.Meta(ge=64)] = 8192
@@ -68,6 +72,45 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     flash_attention: bool = False
     sampling: SamplingDefaults = msgspec.field(default_factory=SamplingDefaults)
     owned_by: str = "switchgear"
+
+
+class RouteTargetConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    model: str
+    weight: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+
+
+class RouteRequirements(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Conditions every target of a route must meet; others are never called."""
+
+    self_hosted: bool = False
+    min_context: Annotated[int, msgspec.Meta(ge=0)] = 0
+    tools: bool = False
+    json_schema: bool = False
+
+
+class RouteConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    strategy: Literal["priority", "weighted", "least_latency", "least_busy", "cheapest"] = (
+        "priority"
+    )
+    targets: list[str | RouteTargetConfig]
+    require: RouteRequirements = msgspec.field(default_factory=RouteRequirements)
+    # Extra attempts on the same target after a retryable failure, before moving on.
+    retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 1
+
+    def target_list(self) -> list[RouteTargetConfig]:
+        return [
+            t if isinstance(t, RouteTargetConfig) else RouteTargetConfig(model=t)
+            for t in self.targets
+        ]
+
+
+class ResilienceConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    backoff_base_s: Annotated[float, msgspec.Meta(ge=0)] = 0.1
+    backoff_max_s: Annotated[float, msgspec.Meta(ge=0)] = 2.0
+    # A Retry-After longer than this moves on to the next target instead of waiting.
+    max_retry_after_s: Annotated[float, msgspec.Meta(ge=0)] = 5.0
+    breaker_failures: Annotated[int, msgspec.Meta(ge=1)] = 3
+    breaker_cooldown_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
 
 
 class ServerConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -81,6 +124,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     data_dir: str | None = None
     providers: dict[str, ProviderConfig] = {}
+    routes: dict[str, RouteConfig] = {}
+    resilience: ResilienceConfig = msgspec.field(default_factory=ResilienceConfig)
     models: list[ModelConfig] = msgspec.field(
         default_factory=lambda: [ModelConfig(id=EMBEDDED_MODEL_ID, aliases=["default"])]
     )
@@ -149,6 +194,7 @@ def load_config(path: str | Path | None) -> Config:
         raise _located_error(file, located, str(error)) from error
     config.source = str(file)
     _check_semantics(config, file, located)
+    _check_routes(config, file, located)
     return config
 
 
@@ -242,3 +288,30 @@ def _check_semantics(config: Config, file: Path, located: _Located) -> None:
             and not Path(model.path).expanduser().is_file()
         ):
             raise _error_at(file, located, ("models", i, "path"), f"no GGUF file at `{model.path}`")
+
+
+def _check_routes(config: Config, file: Path, located: _Located) -> None:
+    model_names = {m.id for m in config.models} | {a for m in config.models for a in m.aliases}
+    for name, route in config.routes.items():
+        if name in model_names:
+            raise _error_at(
+                file, located, ("routes", name), f"`{name}` is already a model id or alias"
+            )
+        if not route.targets:
+            raise _error_at(file, located, ("routes", name, "targets"), "a route needs a target")
+        for i, target in enumerate(route.target_list()):
+            if target.model in config.routes:
+                raise _error_at(
+                    file,
+                    located,
+                    ("routes", name, "targets", i),
+                    f"`{target.model}` is a route; routes list models, not other routes "
+                    "(this also rules out cycles)",
+                )
+            if target.model not in model_names:
+                raise _error_at(
+                    file,
+                    located,
+                    ("routes", name, "targets", i),
+                    f"unknown model `{target.model}` (known: {', '.join(sorted(model_names))})",
+                )

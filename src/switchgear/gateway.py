@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
-from switchgear.config import Config
+from switchgear.config import LOCAL_PROVIDER, Config, ModelConfig
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.metrics import GatewayMetrics
 from switchgear.pipeline import Pipeline
 from switchgear.providers.base import Provider
-from switchgear.providers.registry import build_provider
-from switchgear.routing.table import RouteTable
+from switchgear.providers.registry import build_local_provider, build_remote_provider
+from switchgear.routing.router import Router
+from switchgear.routing.target import Target
 from switchgear.store.sqlite import SqliteUsageStore
 
 log = logging.getLogger("switchgear")
@@ -20,12 +22,44 @@ log = logging.getLogger("switchgear")
 class Gateway:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.providers: dict[str, Provider] = {m.id: build_provider(m) for m in config.models}
-        self.routes = RouteTable.from_config(config.models, self.providers)
+        self.providers: dict[str, Provider] = {
+            name: build_remote_provider(name, settings)
+            for name, settings in config.providers.items()
+        }
+        for model in config.models:
+            if model.provider == LOCAL_PROVIDER:
+                self.providers[model.id] = build_local_provider(model)
+        created = int(time.time())
+        targets = [self._target(m, created) for m in config.models]
+        self.router = Router(targets, config.routes, config.resilience)
         self.store = SqliteUsageStore(config.resolved_data_dir() / "switchgear.db")
         self.ledger = LedgerWriter(self.store)
         self.metrics = GatewayMetrics()
-        self.pipeline = Pipeline(self.routes, self.ledger, self.metrics)
+        self.pipeline = Pipeline(self.router, self.ledger, self.metrics)
+
+    def _target(self, model: ModelConfig, created: int) -> Target:
+        local = model.provider == LOCAL_PROVIDER
+        remote = None if local else self.config.providers[model.provider]
+        return Target(
+            model_id=model.id,
+            provider_name=model.provider,
+            provider_kind="local" if remote is None else remote.kind,
+            provider=self.providers[model.id if local else model.provider],
+            upstream_model=model.upstream_model or model.id,
+            context_window=model.context_window,
+            self_hosted=True if remote is None else remote.self_hosted,
+            # The embedded engine has no tool calling; remote APIs are assumed to have both
+            # unless the config says otherwise.
+            supports_tools=(not local) if model.supports_tools is None else model.supports_tools,
+            supports_json_schema=(
+                True if model.supports_json_schema is None else model.supports_json_schema
+            ),
+            input_price_per_mtok=model.input_price_per_mtok,
+            output_price_per_mtok=model.output_price_per_mtok,
+            owned_by=model.owned_by,
+            created=created,
+            aliases=tuple(model.aliases),
+        )
 
     async def start(self) -> None:
         await asyncio.gather(*(provider.start() for provider in self.providers.values()))

@@ -17,11 +17,17 @@ from dataclasses import dataclass, field
 
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.metrics import GatewayMetrics
-from switchgear.routing.table import ModelRoute, RouteTable
+from switchgear.routing.failover import Attempt, Call, start_first_healthy
+from switchgear.routing.router import Needs, Router
+from switchgear.routing.target import Target
 from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
 from switchgear.schema.generation import Delta, Usage
-from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
-from switchgear.store.base import UsageRecord
+from switchgear.schema.requests import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    ResponseFormatJsonSchema,
+)
+from switchgear.store.base import AttemptRecord, UsageRecord
 
 STATUS_CLIENT_CLOSED = 499
 
@@ -37,7 +43,9 @@ class Trip:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     created_at: float = field(default_factory=time.time)
     started: float = field(default_factory=time.perf_counter)
-    route: ModelRoute | None = None
+    route: str | None = None
+    target: Target | None = None
+    attempts: list[Attempt] = field(default_factory=list)
     first_delta_at: float | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -61,9 +69,9 @@ class Answer:
         self._count(first)
 
     @property
-    def route(self) -> ModelRoute:
-        assert self.trip.route is not None
-        return self.trip.route
+    def target(self) -> Target:
+        assert self.trip.target is not None
+        return self.trip.target
 
     def _count(self, delta: Delta) -> None:
         if delta.usage is not None:
@@ -97,8 +105,8 @@ class Answer:
 
 
 class Pipeline:
-    def __init__(self, routes: RouteTable, ledger: LedgerWriter, metrics: GatewayMetrics) -> None:
-        self.routes = routes
+    def __init__(self, router: Router, ledger: LedgerWriter, metrics: GatewayMetrics) -> None:
+        self.router = router
         self.ledger = ledger
         self.metrics = metrics
 
@@ -108,10 +116,17 @@ class Pipeline:
             # auth: keys and limits arrive with the governance issue.
             # guards.in: personal data, unsafe content, injection (guards issue).
             # knowledge: retrieval for collection-bound routes (knowledge issue).
-            route = trip.route = self.routes.select_route(request.model)
-            deltas = route.provider.stream_chat(route.upstream_model, request)
+            needs = Needs(
+                tools=bool(request.tools or request.functions),
+                json_schema=isinstance(request.response_format, ResponseFormatJsonSchema),
+                prompt_tokens=sum(len(m.text()) for m in request.messages) // 4,
+            )
+
+            def call(target: Target) -> AsyncIterator[Delta]:
+                return target.provider.stream_chat(target.upstream_model, request)
+
             # guards.out: restore pseudonyms, screen the answer (guards issue).
-            return await self._begin(deltas, trip)
+            return await self._route_and_start(trip, needs, call)
         except BaseException as error:
             self._finish(trip, error)
             raise
@@ -119,12 +134,27 @@ class Pipeline:
     async def start_text(self, request: CompletionRequest) -> Answer:
         trip = Trip("completions", request.model, bool(request.stream), request.user)
         try:
-            route = trip.route = self.routes.select_route(request.model)
-            deltas = _each_prompt(route, request)
-            return await self._begin(deltas, trip)
+            prompts = _prompts(request)
+
+            def call(target: Target) -> AsyncIterator[Delta]:
+                return _each_prompt(target, request, prompts)
+
+            return await self._route_and_start(trip, Needs(), call)
         except BaseException as error:
             self._finish(trip, error)
             raise
+
+    async def _route_and_start(self, trip: Trip, needs: Needs, call: Call) -> Answer:
+        """router, then provider: the first target that produces a first delta serves."""
+        plan = self.router.select_route(trip.model, needs)
+        trip.route = plan.name
+        started = await start_first_healthy(
+            plan, call, self.router.health, self.router.resilience, trip.attempts
+        )
+        trip.target = started.target
+        trip.first_delta_at = time.perf_counter()
+        self.router.health[started.target.model_id].in_flight += 1
+        return Answer(started.first, started.rest, trip, self._finish)
 
     def record_rejected(self, endpoint: str, error: GatewayError) -> None:
         """A request refused before its trip began (unreadable body) still gets a ledger row."""
@@ -132,23 +162,16 @@ class Pipeline:
         error.headers.setdefault("x-request-id", trip.request_id)
         self._finish(trip, error)
 
-    async def _begin(self, deltas: AsyncIterator[Delta], trip: Trip) -> Answer:
-        try:
-            first = await anext(deltas)
-        except BaseException:
-            await _close(deltas)
-            raise
-        trip.first_delta_at = time.perf_counter()
-        return Answer(first, deltas, trip, self._finish)
-
     def _finish(self, trip: Trip, outcome: BaseException | None) -> None:
         """ledger: one row per request, however it ended; metrics from the same facts."""
         now = time.perf_counter()
         status, http_status, code = _classify(outcome)
         if isinstance(outcome, GatewayError):
             outcome.headers.setdefault("x-request-id", trip.request_id)
-        route = trip.route
-        served = route.model_id if route else None
+        target = trip.target
+        if target is not None and trip.first_delta_at is not None:
+            self.router.health[target.model_id].in_flight -= 1
+        served = target.model_id if target else None
         ttft_ms = (trip.first_delta_at - trip.started) * 1000 if trip.first_delta_at else None
         self.ledger.record(
             UsageRecord(
@@ -157,7 +180,7 @@ class Pipeline:
                 endpoint=trip.endpoint,
                 model=trip.model,
                 served_model=served,
-                provider=route.provider_kind if route else None,
+                provider=target.provider_kind if target else None,
                 stream=trip.stream,
                 status=status,
                 http_status=http_status,
@@ -167,6 +190,12 @@ class Pipeline:
                 latency_ms=(now - trip.started) * 1000,
                 ttft_ms=ttft_ms,
                 user=trip.user,
+                route=trip.route,
+                target=target.label if target else None,
+                attempts=tuple(
+                    AttemptRecord(a.target, a.status, a.http_status, a.error_code, a.latency_ms)
+                    for a in trip.attempts
+                ),
             )
         )
         label = served or "unknown"
@@ -182,17 +211,21 @@ class Pipeline:
             m.errors.labels(trip.endpoint, label, code).inc()
 
 
-async def _each_prompt(route: ModelRoute, request: CompletionRequest) -> AsyncIterator[Delta]:
+def _prompts(request: CompletionRequest) -> list[str | list[int]]:
     """A text completion request may carry several prompts: one choice each, in order."""
     prompt = request.prompt
     if isinstance(prompt, str) or (prompt and isinstance(prompt[0], int)):
-        prompts: list[str | list[int]] = [prompt]
-    else:
-        prompts = list(prompt)
-    if not prompts:
+        return [prompt]
+    if not prompt:
         raise InvalidRequest("`prompt` must not be an empty list.", param="prompt")
+    return list(prompt)
+
+
+async def _each_prompt(
+    target: Target, request: CompletionRequest, prompts: list[str | list[int]]
+) -> AsyncIterator[Delta]:
     for index, one in enumerate(prompts):
-        stream = route.provider.stream_text(route.upstream_model, request, one, index)
+        stream = target.provider.stream_text(target.upstream_model, request, one, index)
         try:
             async for delta in stream:
                 yield delta

@@ -21,7 +21,7 @@ def create_app(gateway: Gateway) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
-        log.info("ready: models %s", ", ".join(gateway.routes.names()))
+        log.info("ready: models %s", ", ".join(gateway.router.names()))
         try:
             yield
         finally:

@@ -11,7 +11,7 @@ import msgspec
 from switchgear.api.sse import DONE, sse_event
 from switchgear.pipeline import Answer
 from switchgear.schema.errors import GatewayError
-from switchgear.schema.generation import Delta
+from switchgear.schema.generation import Delta, ToolCallDelta
 
 _encode = msgspec.json.encode
 
@@ -22,11 +22,34 @@ class ChoiceText:
     def __init__(self) -> None:
         self.texts: dict[int, list[str]] = {}
         self.finish: dict[int, str | None] = {}
+        self.tool_calls: dict[int, dict[int, dict[str, Any]]] = {}
 
     def add(self, delta: Delta) -> None:
         self.texts.setdefault(delta.index, []).append(delta.text)
         if delta.finish_reason is not None:
             self.finish[delta.index] = delta.finish_reason
+        for piece in delta.tool_calls:
+            calls = self.tool_calls.setdefault(delta.index, {})
+            call = calls.setdefault(
+                piece.index,
+                {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+            )
+            if piece.id:
+                call["id"] = piece.id
+            if piece.name:
+                call["function"]["name"] += piece.name
+            call["function"]["arguments"] += piece.arguments
+
+    def message(self, index: int, text: str) -> dict[str, Any]:
+        calls = self.tool_calls.get(index)
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": text if text or not calls else None,
+            "refusal": None,
+        }
+        if calls:
+            message["tool_calls"] = [calls[i] for i in sorted(calls)]
+        return message
 
     def choices(self) -> list[tuple[int, str, str | None]]:
         return [(i, "".join(parts), self.finish.get(i)) for i, parts in sorted(self.texts.items())]
@@ -45,11 +68,11 @@ def chat_completion_body(answer: Answer, collected: ChoiceText, created: int) ->
             "id": f"chatcmpl-{answer.trip.request_id}",
             "object": "chat.completion",
             "created": created,
-            "model": answer.route.model_id,
+            "model": answer.target.model_id,
             "choices": [
                 {
                     "index": index,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "message": collected.message(index, text),
                     "logprobs": None,
                     "finish_reason": finish,
                 }
@@ -69,7 +92,7 @@ def text_completion_body(
             "id": f"cmpl-{answer.trip.request_id}",
             "object": "text_completion",
             "created": created,
-            "model": answer.route.model_id,
+            "model": answer.target.model_id,
             "choices": [
                 {
                     "text": (echo[index] if echo else "") + text,
@@ -91,7 +114,7 @@ async def chat_chunks(answer: Answer, include_usage: bool) -> AsyncIterator[byte
         "id": f"chatcmpl-{answer.trip.request_id}",
         "object": "chat.completion.chunk",
         "created": created,
-        "model": answer.route.model_id,
+        "model": answer.target.model_id,
         "system_fingerprint": None,
     }
     if include_usage:
@@ -106,6 +129,8 @@ async def chat_chunks(answer: Answer, include_usage: bool) -> AsyncIterator[byte
         async for delta in answer.deltas():
             if delta.text:
                 yield chunk({"content": delta.text}, None)
+            if delta.tool_calls:
+                yield chunk({"tool_calls": [_tool_call_piece(p) for p in delta.tool_calls]}, None)
             if delta.finish_reason is not None:
                 yield chunk({}, delta.finish_reason)
     except GatewayError as error:
@@ -116,6 +141,17 @@ async def chat_chunks(answer: Answer, include_usage: bool) -> AsyncIterator[byte
     yield DONE
 
 
+def _tool_call_piece(piece: ToolCallDelta) -> dict[str, Any]:
+    function: dict[str, str] = {"arguments": piece.arguments}
+    out: dict[str, Any] = {"index": piece.index, "function": function}
+    if piece.id is not None:
+        out["id"] = piece.id
+        out["type"] = "function"
+    if piece.name is not None:
+        function["name"] = piece.name
+    return out
+
+
 async def text_chunks(
     answer: Answer, include_usage: bool, echo: list[str] | None
 ) -> AsyncIterator[bytes]:
@@ -123,7 +159,7 @@ async def text_chunks(
         "id": f"cmpl-{answer.trip.request_id}",
         "object": "text_completion",
         "created": int(time.time()),
-        "model": answer.route.model_id,
+        "model": answer.target.model_id,
         "system_fingerprint": None,
     }
     if include_usage:

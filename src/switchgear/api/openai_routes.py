@@ -22,7 +22,7 @@ from switchgear.api.openai_format import (
 from switchgear.api.sse import EventStreamResponse
 from switchgear.gateway import Gateway
 from switchgear.pipeline import Answer
-from switchgear.routing.table import ModelRoute
+from switchgear.routing.target import Target
 from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 
@@ -42,7 +42,11 @@ def _json(body: bytes, answer: Answer) -> Response:
 
 
 def _answer_headers(answer: Answer) -> dict[str, str]:
-    return {"x-request-id": answer.trip.request_id, "x-switchgear-model": answer.route.model_id}
+    return {
+        "x-request-id": answer.trip.request_id,
+        "x-switchgear-model": answer.target.model_id,
+        "x-switchgear-target": answer.target.label,
+    }
 
 
 async def _read_request(request: Request, gateway: Gateway, into: type[T], endpoint: str) -> T:
@@ -113,26 +117,26 @@ def _echo_prefixes(request: CompletionRequest) -> list[str] | None:
     raise InvalidRequest("`echo` is supported for text prompts only.", param="echo")
 
 
-def _model_object(route: ModelRoute) -> dict[str, Any]:
+def _model_object(target: Target) -> dict[str, Any]:
     return {
-        "id": route.model_id,
+        "id": target.model_id,
         "object": "model",
-        "created": route.created,
-        "owned_by": route.owned_by,
-        "context_window": route.context_window,
-        "aliases": list(route.aliases),
+        "created": target.created,
+        "owned_by": target.owned_by,
+        "context_window": target.context_window,
+        "aliases": list(target.aliases),
     }
 
 
 async def list_models(request: Request) -> Response:
-    routes = _gateway(request).routes
-    body = {"object": "list", "data": [_model_object(r) for r in routes.models]}
+    router = _gateway(request).router
+    body = {"object": "list", "data": [_model_object(t) for t in router.targets]}
     return Response(_encode(body), media_type="application/json")
 
 
 async def get_model(request: Request) -> Response:
-    route = _gateway(request).routes.select_route(request.path_params["model"])
-    return Response(_encode(_model_object(route)), media_type="application/json")
+    target = _gateway(request).router.find_model(request.path_params["model"])
+    return Response(_encode(_model_object(target)), media_type="application/json")
 
 
 ROUTES = [

@@ -39,7 +39,16 @@ async def metrics(request: Request) -> Response:
     return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
+async def route_table(request: Request) -> Response:
+    """The resolved route table with each target's live health (`switchgear routes`)."""
+    from switchgear.routing.describe import describe_routes
+
+    body = describe_routes(_gateway(request).router)
+    return Response(msgspec.json.encode(body), media_type="application/json")
+
+
 ROUTES = [
+    Route("/admin/routes", route_table, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),

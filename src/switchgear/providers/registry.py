@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from switchgear.config import EMBEDDED, ModelConfig
+from switchgear.config import EMBEDDED, ModelConfig, ProviderConfig
 from switchgear.providers.base import Provider
 
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -19,7 +19,19 @@ def embedded_model_path() -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / EMBEDDED_GGUF)
 
 
-def build_provider(model: ModelConfig) -> Provider:
+def build_remote_provider(name: str, settings: ProviderConfig) -> Provider:
+    """One shared provider (and connection pool) per `providers` entry."""
+    if settings.kind == "anthropic":
+        from switchgear.providers.anthropic import AnthropicProvider
+
+        return AnthropicProvider(name, settings)
+    from switchgear.providers.openai_compat import OpenAICompatProvider
+
+    return OpenAICompatProvider(name, settings)
+
+
+def build_local_provider(model: ModelConfig) -> Provider:
+    """One in-process engine per local model."""
     if model.provider == "local":
         from switchgear.providers.local import LocalProvider, default_threads
         from switchgear.providers.local_engine import EngineSettings, Sampling

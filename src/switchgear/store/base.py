@@ -8,6 +8,17 @@ from typing import Protocol
 
 
 @dataclass(slots=True, frozen=True)
+class AttemptRecord:
+    """One call to one target; a request that failed over has several."""
+
+    target: str
+    status: str
+    http_status: int
+    error_code: str | None
+    latency_ms: float
+
+
+@dataclass(slots=True, frozen=True)
 class UsageRecord:
     """One request as the ledger remembers it. Never holds prompt or answer text."""
 
@@ -26,6 +37,9 @@ class UsageRecord:
     latency_ms: float
     ttft_ms: float | None
     user: str | None
+    route: str | None = None
+    target: str | None = None
+    attempts: tuple[AttemptRecord, ...] = ()
 
 
 @dataclass(slots=True, frozen=True)
@@ -44,6 +58,8 @@ class UsageStore(Protocol):
     def write_usage(self, records: Sequence[UsageRecord]) -> None: ...
 
     def read_usage(self, limit: int = 100) -> list[UsageRecord]: ...
+
+    def read_attempts(self, request_id: str) -> list[AttemptRecord]: ...
 
     def summarize_usage(self, since: float | None = None) -> list[UsageSummaryRow]: ...
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import astuple, fields
+from dataclasses import fields
 from pathlib import Path
 
-from switchgear.store.base import UsageRecord, UsageSummaryRow
+from switchgear.store.base import AttemptRecord, UsageRecord, UsageSummaryRow
 from switchgear.store.sqlite_migrations import migrate
 
-_COLUMNS = [f.name for f in fields(UsageRecord)]
+_COLUMNS = [f.name for f in fields(UsageRecord) if f.name != "attempts"]
+_INSERT_ATTEMPT = (
+    "INSERT OR REPLACE INTO attempts (request_id, attempt, target, status, http_status, "
+    "error_code, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 _INSERT = (
     f"INSERT OR REPLACE INTO usage ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
@@ -36,7 +40,25 @@ class SqliteUsageStore:
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.executemany(_INSERT, [astuple(r) for r in records])
+                self._db.executemany(
+                    _INSERT, [tuple(getattr(r, c) for c in _COLUMNS) for r in records]
+                )
+                self._db.executemany(
+                    _INSERT_ATTEMPT,
+                    [
+                        (
+                            r.request_id,
+                            n,
+                            a.target,
+                            a.status,
+                            a.http_status,
+                            a.error_code,
+                            a.latency_ms,
+                        )
+                        for r in records
+                        for n, a in enumerate(r.attempts, start=1)
+                    ],
+                )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -49,6 +71,15 @@ class SqliteUsageStore:
                 (limit,),
             ).fetchall()
         return [_to_record(row) for row in rows]
+
+    def read_attempts(self, request_id: str) -> list[AttemptRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT target, status, http_status, error_code, latency_ms FROM attempts "
+                "WHERE request_id = ? ORDER BY attempt",
+                (request_id,),
+            ).fetchall()
+        return [AttemptRecord(*row) for row in rows]
 
     def summarize_usage(self, since: float | None = None) -> list[UsageSummaryRow]:
         with self._lock:

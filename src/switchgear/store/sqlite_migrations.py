@@ -31,7 +31,26 @@ def m001_usage(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX usage_created_at ON usage (created_at)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_usage]
+def m002_routing(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE usage ADD COLUMN route TEXT")
+    db.execute("ALTER TABLE usage ADD COLUMN target TEXT")
+    db.execute(
+        """
+        CREATE TABLE attempts (
+            request_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            status TEXT NOT NULL,
+            http_status INTEGER NOT NULL,
+            error_code TEXT,
+            latency_ms REAL NOT NULL,
+            PRIMARY KEY (request_id, attempt)
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_usage, m002_routing]
 
 
 def migrate(db: sqlite3.Connection) -> int:

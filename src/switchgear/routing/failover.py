@@ -1,0 +1,123 @@
+"""Tries a plan's targets in order until one produces a first delta.
+
+Retryable failures (connection, timeout, 429, 5xx) retry the same target with exponential
+backoff and jitter, honouring Retry-After, then fall over to the next target. A failure caused
+by the request itself (4xx) stops at once. Once a first delta exists, the answer is committed
+to that target: a later failure reaches the client as an error event, never a silent switch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from switchgear.config import ResilienceConfig
+from switchgear.routing.health import TargetHealth
+from switchgear.routing.router import RoutePlan
+from switchgear.routing.target import Target
+from switchgear.schema.errors import GatewayError, UpstreamError
+from switchgear.schema.generation import Delta
+
+
+@dataclass(slots=True, frozen=True)
+class Attempt:
+    target: str
+    status: str  # ok | error
+    http_status: int
+    error_code: str | None
+    latency_ms: float
+
+
+@dataclass(slots=True)
+class Started:
+    target: Target
+    first: Delta
+    rest: AsyncIterator[Delta]
+
+
+Call = Callable[[Target], AsyncIterator[Delta]]
+
+
+async def start_first_healthy(
+    plan: RoutePlan,
+    call: Call,
+    health: dict[str, TargetHealth],
+    resilience: ResilienceConfig,
+    attempts: list[Attempt],
+) -> Started:
+    last_error: GatewayError | None = None
+    for target in plan.targets:
+        target_health = health[target.model_id]
+        for attempt_number in range(plan.retries + 1):
+            if not target_health.allows_attempt():
+                break
+            began = time.perf_counter()
+            stream = call(target)
+            try:
+                first = await anext(stream)
+            except StopAsyncIteration:
+                error: GatewayError = UpstreamError(
+                    f"`{target.label}` ended its answer before sending anything.",
+                    retryable=True,
+                    code="upstream_empty",
+                )
+            except GatewayError as raised:
+                error = raised
+            else:
+                ttft = time.perf_counter() - began
+                target_health.record_success(ttft)
+                attempts.append(Attempt(target.label, "ok", 200, None, ttft * 1000))
+                return Started(target, first, stream)
+            await _close(stream)
+            latency_ms = (time.perf_counter() - began) * 1000
+            attempts.append(
+                Attempt(target.label, "error", error.status, error.code or error.type, latency_ms)
+            )
+            if not (isinstance(error, UpstreamError) and error.retryable):
+                target_health.probing = False
+                raise error
+            target_health.record_failure()
+            last_error = error
+            if attempt_number == plan.retries:
+                break
+            delay = _backoff(attempt_number, error, resilience)
+            if delay is None:
+                break
+            await asyncio.sleep(delay)
+    raise _all_failed(plan, last_error)
+
+
+def _backoff(attempt: int, error: UpstreamError, resilience: ResilienceConfig) -> float | None:
+    """Seconds to wait before retrying the same target, or None to move on now."""
+    if error.retry_after is not None:
+        if error.retry_after > resilience.max_retry_after_s:
+            return None
+        return error.retry_after
+    ceiling = min(resilience.backoff_max_s, resilience.backoff_base_s * 2**attempt)
+    return random.uniform(0, ceiling)  # "full jitter": spreads retries of many clients
+
+
+def _all_failed(plan: RoutePlan, last_error: GatewayError | None) -> GatewayError:
+    tried = ", ".join(t.label for t in plan.targets)
+    if plan.self_hosted_only:
+        return GatewayError(
+            f"No self-hosted target of `{plan.name}` is available ({tried}); this route never "
+            "falls back to external providers.",
+            status=503,
+            code="no_self_hosted_target",
+        )
+    detail = f" Last error: {last_error.message}" if last_error else " All circuits are open."
+    return GatewayError(
+        f"Every target of `{plan.name}` failed ({tried}).{detail}",
+        status=last_error.status if last_error else 503,
+        code="all_targets_failed",
+    )
+
+
+async def _close(stream: AsyncIterator[Delta]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()

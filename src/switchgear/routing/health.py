@@ -1,0 +1,58 @@
+"""Per-target health: a circuit breaker, a moving average of time to first token, and the
+number of requests in flight. In-process state; each gateway replica learns on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+_EWMA_WEIGHT = 0.2
+
+
+@dataclass(slots=True)
+class TargetHealth:
+    failure_threshold: int
+    cooldown_s: float
+    consecutive_failures: int = 0
+    opened_at: float | None = None
+    probing: bool = False
+    ttft_ewma_s: float | None = None
+    in_flight: int = 0
+    successes: int = 0
+    failures: int = 0
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return "closed"
+        if time.monotonic() - self.opened_at >= self.cooldown_s:
+            return "half_open"
+        return "open"
+
+    def allows_attempt(self) -> bool:
+        """Closed: yes. Open: no. Half-open: one probe at a time."""
+        state = self.state
+        if state == "closed":
+            return True
+        if state == "half_open" and not self.probing:
+            self.probing = True
+            return True
+        return False
+
+    def record_success(self, ttft_s: float) -> None:
+        self.successes += 1
+        self.consecutive_failures = 0
+        self.opened_at = None
+        self.probing = False
+        if self.ttft_ewma_s is None:
+            self.ttft_ewma_s = ttft_s
+        else:
+            self.ttft_ewma_s += _EWMA_WEIGHT * (ttft_s - self.ttft_ewma_s)
+
+    def record_failure(self) -> None:
+        self.failures += 1
+        self.consecutive_failures += 1
+        if self.probing or self.consecutive_failures >= self.failure_threshold:
+            self.opened_at = time.monotonic()
+        self.probing = False

@@ -1,0 +1,122 @@
+"""Resolves the name a client sent (a route, a model id or an alias) to an ordered plan of
+targets that can serve this request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from switchgear.config import ResilienceConfig, RouteConfig
+from switchgear.routing.health import TargetHealth
+from switchgear.routing.strategies import STRATEGIES, Weighted
+from switchgear.routing.target import Target
+from switchgear.schema.errors import GatewayError, InvalidRequest, NotFound
+
+DIRECT_RETRIES = 1
+
+
+@dataclass(slots=True, frozen=True)
+class Needs:
+    """What this request asks of a target."""
+
+    tools: bool = False
+    json_schema: bool = False
+    prompt_tokens: int = 0
+
+
+@dataclass(slots=True, frozen=True)
+class RoutePlan:
+    name: str
+    targets: list[Target]
+    retries: int
+    self_hosted_only: bool
+
+
+class Router:
+    def __init__(
+        self,
+        targets: list[Target],
+        routes: dict[str, RouteConfig],
+        resilience: ResilienceConfig,
+    ) -> None:
+        self.targets = targets
+        self.routes = routes
+        self.resilience = resilience
+        self._by_name: dict[str, Target] = {}
+        for target in targets:
+            self._by_name[target.model_id] = target
+            for alias in target.aliases:
+                self._by_name[alias] = target
+        self.health = {
+            t.model_id: TargetHealth(resilience.breaker_failures, resilience.breaker_cooldown_s)
+            for t in targets
+        }
+
+    def names(self) -> list[str]:
+        return sorted([*self._by_name, *self.routes])
+
+    def find_model(self, name: str) -> Target:
+        target = self._by_name.get(name)
+        if target is None:
+            raise self._unknown(name)
+        return target
+
+    def select_route(self, name: str, needs: Needs) -> RoutePlan:
+        route = self.routes.get(name)
+        if route is None:
+            target = self._by_name.get(name)
+            if target is None:
+                raise self._unknown(name)
+            return RoutePlan(name, [target], DIRECT_RETRIES, target.self_hosted)
+        eligible = [
+            (self._by_name[t.model], t.weight)
+            for t in route.target_list()
+            if _meets(self._by_name[t.model], route)
+        ]
+        if not eligible:
+            raise GatewayError(
+                f"No target of route `{name}` meets its requirements.",
+                status=503,
+                code="no_eligible_target",
+            )
+        capable = [(t, w) for t, w in eligible if _can_serve(t, needs)]
+        if not capable:
+            wanted = " and ".join(
+                what
+                for what, asked in (("tools", needs.tools), ("json_schema", needs.json_schema))
+                if asked
+            )
+            raise InvalidRequest(
+                f"No target of route `{name}` supports {wanted}.",
+                param="tools" if needs.tools else "response_format",
+                code="unsupported_parameter",
+            )
+        ordered = STRATEGIES[route.strategy](capable, self.health, needs.prompt_tokens)
+        return RoutePlan(name, ordered, route.retries, route.require.self_hosted)
+
+    def _unknown(self, name: str) -> NotFound:
+        return NotFound(
+            f"The model `{name}` does not exist or you do not have access to it. "
+            f"Known models and routes: {', '.join(self.names())}.",
+            param="model",
+            code="model_not_found",
+        )
+
+
+def _meets(target: Target, route: RouteConfig) -> bool:
+    need = route.require
+    return (
+        (target.self_hosted or not need.self_hosted)
+        and target.context_window >= need.min_context
+        and (target.supports_tools or not need.tools)
+        and (target.supports_json_schema or not need.json_schema)
+    )
+
+
+def _can_serve(target: Target, needs: Needs) -> bool:
+    return (target.supports_tools or not needs.tools) and (
+        target.supports_json_schema or not needs.json_schema
+    )
+
+
+__all__ = ["Needs", "RoutePlan", "Router", "Weighted"]
