@@ -13,6 +13,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from switchgear.ledger.writer import LedgerWriter
@@ -47,6 +48,7 @@ class Trip:
     target: Target | None = None
     attempts: list[Attempt] = field(default_factory=list)
     first_delta_at: float | None = None
+    recorded: Future[None] | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
@@ -99,6 +101,11 @@ class Answer:
             self._started = True
             await _close(self._rest)
             self._finish(self.trip, ClientDisconnected())
+
+    async def recorded(self) -> None:
+        """Waits until the ledger row is committed; the API calls it before the last byte."""
+        if self.trip.recorded is not None:
+            await asyncio.wrap_future(self.trip.recorded)
 
     def usage(self) -> Usage:
         return Usage(self.trip.prompt_tokens, self.trip.completion_tokens)
@@ -173,7 +180,7 @@ class Pipeline:
             self.router.health[target.model_id].in_flight -= 1
         served = target.model_id if target else None
         ttft_ms = (trip.first_delta_at - trip.started) * 1000 if trip.first_delta_at else None
-        self.ledger.record(
+        trip.recorded = self.ledger.record(
             UsageRecord(
                 request_id=trip.request_id,
                 created_at=trip.created_at,
@@ -198,6 +205,8 @@ class Pipeline:
                 ),
             )
         )
+        if isinstance(outcome, GatewayError):
+            outcome.recorded = trip.recorded
         label = served or "unknown"
         m = self.metrics
         m.requests.labels(trip.endpoint, label, status).inc()

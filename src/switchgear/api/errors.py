@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import msgspec
@@ -30,6 +31,9 @@ def error_response(error: GatewayError, request_id: str | None = None) -> Respon
 
 async def on_gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
+    if exc.recorded is not None:
+        # Failures are part of the ledger too: commit before the client hears about it.
+        await asyncio.wrap_future(exc.recorded)
     return error_response(exc)
 
 

@@ -59,6 +59,7 @@ async def collect(answer: Answer) -> ChoiceText:
     collected = ChoiceText()
     async for delta in answer.deltas():
         collected.add(delta)
+    await answer.recorded()
     return collected
 
 
@@ -136,6 +137,7 @@ async def chat_chunks(answer: Answer, include_usage: bool) -> AsyncIterator[byte
     except GatewayError as error:
         yield sse_event(_encode(error.to_body()))
         return
+    await answer.recorded()
     if include_usage:
         yield sse_event(_encode({**base, "choices": [], "usage": answer.usage().as_dict()}))
     yield DONE
@@ -182,6 +184,7 @@ async def text_chunks(
     except GatewayError as error:
         yield sse_event(_encode(error.to_body()))
         return
+    await answer.recorded()
     if include_usage:
         yield sse_event(_encode({**base, "choices": [], "usage": answer.usage().as_dict()}))
     yield DONE

@@ -5,6 +5,8 @@ They are raised at the edge of a concern and turned into HTTP responses only in 
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 
 class GatewayError(Exception):
     """An error a client can act on, shaped like OpenAI's `{"error": {...}}` object."""
@@ -26,6 +28,8 @@ class GatewayError(Exception):
         self.param = param
         self.code = code
         self.headers = headers or {}
+        # Set by the ledger: completes when this failure's row is committed.
+        self.recorded: Future[None] | None = None
         if status is not None:
             self.status = status
 
