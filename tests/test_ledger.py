@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import httpx
 
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.store.base import UsageRecord
-from switchgear.store.sqlite import SqliteUsageStore
+from switchgear.store.sqlite import open_sqlite_store
 from tests.conftest import ledger_rows
 from tests.gateway_process import GatewayProcess
 
@@ -36,7 +37,7 @@ def record(n: int) -> UsageRecord:
 
 
 def test_close_drains_every_queued_record(tmp_path: Path) -> None:
-    store = SqliteUsageStore(tmp_path / "db.sqlite")
+    store = open_sqlite_store(tmp_path / "db.sqlite")
     writer = LedgerWriter(store)
     for n in range(2000):
         writer.record(record(n))
@@ -51,12 +52,12 @@ def test_close_drains_every_queued_record(tmp_path: Path) -> None:
 
 def test_the_store_uses_wal_and_reopens_with_the_same_schema(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
-    store = SqliteUsageStore(path)
-    store.write_usage([record(1)])
+    store = open_sqlite_store(path)
+    store.write_ledger([record(1)])
     store.close()
-    reopened = SqliteUsageStore(path)
+    reopened = open_sqlite_store(path)
     assert [r.request_id for r in reopened.read_usage()] == ["r1"]
-    mode = reopened._db.execute("PRAGMA journal_mode").fetchone()[0]
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
     reopened.close()
 

@@ -114,13 +114,14 @@ def _routes(config: Config, url: str) -> int:
 
 
 def _usage(config: Config, since_hours: float | None) -> int:
-    from switchgear.store.sqlite import SqliteUsageStore
+    from switchgear.store import open_store
 
+    url = config.resolved_database_url()
     path = config.resolved_data_dir() / "switchgear.db"
-    if not path.exists():
+    if url is None and not path.exists():
         print(f"No usage recorded yet ({path} does not exist).")
         return 0
-    store = SqliteUsageStore(path)
+    store = open_store(url, config.resolved_data_dir())
     since = time.time() - since_hours * 3600 if since_hours else None
     rows = store.summarize_usage(since)
     store.close()

@@ -123,6 +123,9 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True):
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     data_dir: str | None = None
+    # `postgresql://user@host/db` for Postgres; empty means SQLite in the data directory.
+    database_url: str | None = None
+    redis_url: str | None = None
     providers: dict[str, ProviderConfig] = {}
     routes: dict[str, RouteConfig] = {}
     resilience: ResilienceConfig = msgspec.field(default_factory=ResilienceConfig)
@@ -130,6 +133,12 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         default_factory=lambda: [ModelConfig(id=EMBEDDED_MODEL_ID, aliases=["default"])]
     )
     source: str = "<defaults>"
+
+    def resolved_database_url(self) -> str | None:
+        return os.environ.get("SWITCHGEAR_DATABASE_URL") or self.database_url
+
+    def resolved_redis_url(self) -> str | None:
+        return os.environ.get("SWITCHGEAR_REDIS_URL") or self.redis_url
 
     def resolved_data_dir(self) -> Path:
         """`SWITCHGEAR_DATA_DIR` wins over the file, which wins over the XDG default."""

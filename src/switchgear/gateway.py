@@ -14,7 +14,7 @@ from switchgear.providers.base import Provider
 from switchgear.providers.registry import build_local_provider, build_remote_provider
 from switchgear.routing.router import Router
 from switchgear.routing.target import Target
-from switchgear.store.sqlite import SqliteUsageStore
+from switchgear.store import open_store
 
 log = logging.getLogger("switchgear")
 
@@ -32,7 +32,7 @@ class Gateway:
         created = int(time.time())
         targets = [self._target(m, created) for m in config.models]
         self.router = Router(targets, config.routes, config.resilience)
-        self.store = SqliteUsageStore(config.resolved_data_dir() / "switchgear.db")
+        self.store = open_store(config.resolved_database_url(), config.resolved_data_dir())
         self.ledger = LedgerWriter(self.store)
         self.metrics = GatewayMetrics()
         self.pipeline = Pipeline(self.router, self.ledger, self.metrics)

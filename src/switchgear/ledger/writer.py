@@ -13,16 +13,16 @@ import queue
 import threading
 from concurrent.futures import Future
 
-from switchgear.store.base import UsageRecord, UsageStore
+from switchgear.store.base import LedgerEntry, LedgerStore
 
 log = logging.getLogger("switchgear.ledger")
 
 _MAX_BATCH = 500
-_Item = tuple[UsageRecord, "Future[None]"]
+_Item = tuple[LedgerEntry, "Future[None]"]
 
 
 class LedgerWriter:
-    def __init__(self, store: UsageStore) -> None:
+    def __init__(self, store: LedgerStore) -> None:
         self.store = store
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._idle = threading.Condition()
@@ -30,7 +30,7 @@ class LedgerWriter:
         self._thread = threading.Thread(target=self._drain, name="ledger-writer", daemon=True)
         self._thread.start()
 
-    def record(self, record: UsageRecord) -> Future[None]:
+    def record(self, record: LedgerEntry) -> Future[None]:
         """Queues a record; the future completes once it is committed."""
         done: Future[None] = Future()
         with self._idle:
@@ -74,7 +74,7 @@ class LedgerWriter:
         error: Exception | None = None
         for attempt in range(3):
             try:
-                self.store.write_usage([record for record, _ in batch])
+                self.store.write_ledger([record for record, _ in batch])
                 error = None
                 break
             except Exception as failure:

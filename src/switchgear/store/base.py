@@ -1,10 +1,10 @@
-"""The usage store interface. Callers depend on this protocol, never on a database."""
+"""Store interfaces and the records they hold. Callers depend on these, never on a database."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 @dataclass(slots=True, frozen=True)
@@ -39,7 +39,40 @@ class UsageRecord:
     user: str | None
     route: str | None = None
     target: str | None = None
+    key_id: str | None = None
+    team: str | None = None
+    app: str | None = None
+    cost: float = 0.0
+    # Guard decisions as JSON (entity types, counts, actions): never raw values.
+    guard: str | None = None
     attempts: tuple[AttemptRecord, ...] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class AdminEvent:
+    """An administrative action, for the audit log."""
+
+    created_at: float
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+LedgerEntry = UsageRecord | AdminEvent
+
+
+@dataclass(slots=True, frozen=True)
+class AuditRow:
+    seq: int
+    created_at: float
+    kind: str
+    actor: str
+    action: str
+    subject: str
+    detail: str
+    prev_hash: str
+    hash: str
 
 
 @dataclass(slots=True, frozen=True)
@@ -54,8 +87,32 @@ class UsageSummaryRow:
     avg_ttft_ms: float | None
 
 
-class UsageStore(Protocol):
-    def write_usage(self, records: Sequence[UsageRecord]) -> None: ...
+@dataclass(slots=True, frozen=True)
+class KeyRow:
+    """A virtual API key as stored: only the secret's hash, never the secret."""
+
+    id: str
+    prefix: str
+    secret_hash: str
+    name: str
+    team: str | None
+    app: str | None
+    allowed_models: tuple[str, ...]
+    guard_policy: str | None
+    tags: tuple[str, ...]
+    expires_at: float | None
+    metadata: dict[str, Any]
+    limits: dict[str, int]
+    budgets: dict[str, float]
+    created_at: float
+    updated_at: float
+    revoked_at: float | None = None
+
+
+class LedgerStore(Protocol):
+    def write_ledger(self, entries: Sequence[LedgerEntry]) -> None:
+        """Writes usage rows, their attempts and a chained audit entry for each, atomically."""
+        ...
 
     def read_usage(self, limit: int = 100) -> list[UsageRecord]: ...
 
@@ -63,4 +120,18 @@ class UsageStore(Protocol):
 
     def summarize_usage(self, since: float | None = None) -> list[UsageSummaryRow]: ...
 
+    def usage_rows(self, since: float | None, until: float | None) -> list[UsageRecord]: ...
+
+    def spend_since(self, column: str, value: str, since: float) -> float: ...
+
+    def read_audit(self) -> list[AuditRow]: ...
+
+
+class KeyStore(Protocol):
+    def save_key(self, key: KeyRow) -> None: ...
+
+    def list_keys(self) -> list[KeyRow]: ...
+
+
+class Store(LedgerStore, KeyStore, Protocol):
     def close(self) -> None: ...

@@ -1,0 +1,86 @@
+"""Numbered, append-only schema migrations, one list for SQLite and Postgres alike.
+
+The SQL sticks to what both accept (TEXT, BIGINT, DOUBLE PRECISION). Never edit a migration
+that has shipped; add the next one.
+"""
+
+from __future__ import annotations
+
+M001_LEDGER = [
+    """
+    CREATE TABLE usage (
+        request_id TEXT PRIMARY KEY,
+        created_at DOUBLE PRECISION NOT NULL,
+        endpoint TEXT NOT NULL,
+        model TEXT NOT NULL,
+        served_model TEXT,
+        provider TEXT,
+        stream INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        http_status INTEGER NOT NULL,
+        error_code TEXT,
+        prompt_tokens BIGINT NOT NULL,
+        completion_tokens BIGINT NOT NULL,
+        latency_ms DOUBLE PRECISION NOT NULL,
+        ttft_ms DOUBLE PRECISION,
+        "user" TEXT,
+        route TEXT,
+        target TEXT,
+        key_id TEXT,
+        team TEXT,
+        app TEXT,
+        cost DOUBLE PRECISION NOT NULL DEFAULT 0,
+        guard TEXT
+    )
+    """,
+    "CREATE INDEX usage_created_at ON usage (created_at)",
+    """
+    CREATE TABLE attempts (
+        request_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        status TEXT NOT NULL,
+        http_status INTEGER NOT NULL,
+        error_code TEXT,
+        latency_ms DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (request_id, attempt)
+    )
+    """,
+    """
+    CREATE TABLE audit (
+        seq BIGINT PRIMARY KEY,
+        created_at DOUBLE PRECISION NOT NULL,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    )
+    """,
+    "CREATE TABLE audit_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+    "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '')",
+    """
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        prefix TEXT NOT NULL,
+        secret_hash TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        team TEXT,
+        app TEXT,
+        allowed_models TEXT NOT NULL,
+        guard_policy TEXT,
+        tags TEXT NOT NULL,
+        expires_at DOUBLE PRECISION,
+        metadata TEXT NOT NULL,
+        limits TEXT NOT NULL,
+        budgets TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL,
+        revoked_at DOUBLE PRECISION
+    )
+    """,
+]
+
+MIGRATIONS: list[list[str]] = [M001_LEDGER]
