@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 import yaml
 
+from switchgear.governance.config import GovernanceConfig
+
 EMBEDDED_MODEL_ID = "smollm2-135m-instruct"
 EMBEDDED = "embedded"
 
@@ -63,6 +65,14 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Prices in currency units per million tokens, for the `cheapest` strategy and the ledger.
     input_price_per_mtok: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     output_price_per_mtok: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    # Self-hosted models: what the hardware costs per hour, charged by time spent answering.
+    cost_per_hour: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    # Registry: licence (SPDX id where one exists), its URL, notable terms, and more.
+    licence: str | None = None
+    licence_url: str | None = None
+    licence_terms: list[str] = []
+    modalities: list[str] = msgspec.field(default_factory=lambda: ["text"])
+    region: str | None = None
     path: str = EMBEDDED
     aliases: list[str] = []
     context_window: Annotated[int, msgspec.Meta(ge=64)] = 8192
@@ -132,6 +142,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     models: list[ModelConfig] = msgspec.field(
         default_factory=lambda: [ModelConfig(id=EMBEDDED_MODEL_ID, aliases=["default"])]
     )
+    governance: GovernanceConfig = msgspec.field(default_factory=GovernanceConfig)
     source: str = "<defaults>"
 
     def resolved_database_url(self) -> str | None:

@@ -6,7 +6,11 @@ import asyncio
 import logging
 import time
 
-from switchgear.config import LOCAL_PROVIDER, Config, ModelConfig
+from switchgear.config import EMBEDDED, LOCAL_PROVIDER, Config, ModelConfig
+from switchgear.governance.budgets import BudgetBook
+from switchgear.governance.governor import Governor
+from switchgear.governance.keys import KeyRing
+from switchgear.governance.limits import Limiter, MemoryLimiter
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.metrics import GatewayMetrics
 from switchgear.pipeline import Pipeline
@@ -17,6 +21,9 @@ from switchgear.routing.target import Target
 from switchgear.store import open_store
 
 log = logging.getLogger("switchgear")
+
+EMBEDDED_LICENCE = "Apache-2.0"
+EMBEDDED_LICENCE_URL = "https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
 class Gateway:
@@ -35,7 +42,24 @@ class Gateway:
         self.store = open_store(config.resolved_database_url(), config.resolved_data_dir())
         self.ledger = LedgerWriter(self.store)
         self.metrics = GatewayMetrics()
-        self.pipeline = Pipeline(self.router, self.ledger, self.metrics)
+        self.governor = self._governor()
+        self.pipeline = Pipeline(self.governor, self.router, self.ledger, self.metrics)
+
+    def _governor(self) -> Governor:
+        rules = self.config.governance
+        redis_url = self.config.resolved_redis_url()
+        limiter: Limiter
+        if rules.limiter == "redis" or (rules.limiter == "auto" and redis_url):
+            if not redis_url:
+                raise ValueError("limiter: redis needs redis_url (or SWITCHGEAR_REDIS_URL)")
+            from switchgear.governance.redis_limits import RedisLimiter
+
+            limiter = RedisLimiter(redis_url)
+        else:
+            limiter = MemoryLimiter()
+        keys = KeyRing(self.store, rules.admin_key())
+        budgets = BudgetBook(self.store.spend_since, rules.soft_budget_ratio)
+        return Governor(rules, keys, limiter, budgets)
 
     def _target(self, model: ModelConfig, created: int) -> Target:
         local = model.provider == LOCAL_PROVIDER
@@ -59,6 +83,14 @@ class Gateway:
             owned_by=model.owned_by,
             created=created,
             aliases=tuple(model.aliases),
+            cost_per_hour=model.cost_per_hour,
+            licence=model.licence
+            or (EMBEDDED_LICENCE if model.path == EMBEDDED and local else "unknown"),
+            licence_url=model.licence_url
+            or (EMBEDDED_LICENCE_URL if model.path == EMBEDDED and local else None),
+            licence_terms=tuple(model.licence_terms),
+            modalities=tuple(model.modalities),
+            region=model.region or ("local" if local else "unknown"),
         )
 
     async def start(self) -> None:

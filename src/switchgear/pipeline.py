@@ -12,10 +12,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
+from switchgear.governance.governor import Admission, Governor
+from switchgear.governance.keys import Identity
+from switchgear.governance.registry import first_violation
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.metrics import GatewayMetrics
 from switchgear.routing.failover import Attempt, Call, start_first_healthy
@@ -28,7 +32,7 @@ from switchgear.schema.requests import (
     CompletionRequest,
     ResponseFormatJsonSchema,
 )
-from switchgear.store.base import AttemptRecord, UsageRecord
+from switchgear.store.base import AdminEvent, AttemptRecord, UsageRecord
 
 STATUS_CLIENT_CLOSED = 499
 
@@ -44,6 +48,7 @@ class Trip:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     created_at: float = field(default_factory=time.time)
     started: float = field(default_factory=time.perf_counter)
+    admission: Admission | None = None
     route: str | None = None
     target: Target | None = None
     attempts: list[Attempt] = field(default_factory=list)
@@ -112,21 +117,25 @@ class Answer:
 
 
 class Pipeline:
-    def __init__(self, router: Router, ledger: LedgerWriter, metrics: GatewayMetrics) -> None:
+    def __init__(
+        self, governor: Governor, router: Router, ledger: LedgerWriter, metrics: GatewayMetrics
+    ) -> None:
+        self.governor = governor
         self.router = router
         self.ledger = ledger
         self.metrics = metrics
 
-    async def start_chat(self, request: ChatCompletionRequest) -> Answer:
+    async def start_chat(self, request: ChatCompletionRequest, secret: str | None = None) -> Answer:
         trip = Trip("chat.completions", request.model, bool(request.stream), request.user)
         try:
-            # auth: keys and limits arrive with the governance issue.
+            estimate = sum(len(m.text()) for m in request.messages) // 4
+            await self._admit(trip, secret, estimate)
             # guards.in: personal data, unsafe content, injection (guards issue).
             # knowledge: retrieval for collection-bound routes (knowledge issue).
             needs = Needs(
                 tools=bool(request.tools or request.functions),
                 json_schema=isinstance(request.response_format, ResponseFormatJsonSchema),
-                prompt_tokens=sum(len(m.text()) for m in request.messages) // 4,
+                prompt_tokens=estimate,
             )
 
             def call(target: Target) -> AsyncIterator[Delta]:
@@ -138,10 +147,11 @@ class Pipeline:
             self._finish(trip, error)
             raise
 
-    async def start_text(self, request: CompletionRequest) -> Answer:
+    async def start_text(self, request: CompletionRequest, secret: str | None = None) -> Answer:
         trip = Trip("completions", request.model, bool(request.stream), request.user)
         try:
             prompts = _prompts(request)
+            await self._admit(trip, secret, sum(len(p) for p in prompts) // 4)
 
             def call(target: Target) -> AsyncIterator[Delta]:
                 return _each_prompt(target, request, prompts)
@@ -151,9 +161,33 @@ class Pipeline:
             self._finish(trip, error)
             raise
 
+    async def _admit(self, trip: Trip, secret: str | None, tokens: int) -> None:
+        """auth: identity, model permission, limits and budgets."""
+        admission = trip.admission = await self.governor.admit(
+            trip.request_id, secret, trip.model, tokens
+        )
+        for warning in admission.warnings:
+            self.ledger.record(
+                AdminEvent(
+                    time.time(),
+                    admission.identity.key_id or "anonymous",
+                    "budget.warning",
+                    trip.request_id,
+                    {"budget": warning},
+                )
+            )
+
     async def _route_and_start(self, trip: Trip, needs: Needs, call: Call) -> Answer:
         """router, then provider: the first target that produces a first delta serves."""
-        plan = self.router.select_route(trip.model, needs)
+        assert trip.admission is not None
+        identity = trip.admission.identity
+        tagged = Identity(**{**_fields(identity), "tags": self.governor.tags_of(identity)})
+        policies = self.governor.config.policies
+
+        def violation(target: Target) -> object:
+            return first_violation(policies, tagged, target, needs.personal_data)
+
+        plan = self.router.select_route(trip.model, needs, violation)
         trip.route = plan.name
         started = await start_first_healthy(
             plan, call, self.router.health, self.router.resilience, trip.attempts
@@ -178,6 +212,12 @@ class Pipeline:
         target = trip.target
         if target is not None and trip.first_delta_at is not None:
             self.router.health[target.model_id].in_flight -= 1
+        seconds = now - trip.started
+        cost = target.cost(trip.prompt_tokens, trip.completion_tokens, seconds) if target else 0.0
+        identity = trip.admission.identity if trip.admission else None
+        if trip.admission is not None:
+            tokens = trip.prompt_tokens + trip.completion_tokens
+            _background(self.governor.settle(trip.admission, tokens, cost))
         served = target.model_id if target else None
         ttft_ms = (trip.first_delta_at - trip.started) * 1000 if trip.first_delta_at else None
         trip.recorded = self.ledger.record(
@@ -199,6 +239,10 @@ class Pipeline:
                 user=trip.user,
                 route=trip.route,
                 target=target.label if target else None,
+                key_id=identity.key_id if identity else None,
+                team=identity.team if identity else None,
+                app=identity.app if identity else None,
+                cost=cost,
                 attempts=tuple(
                     AttemptRecord(a.target, a.status, a.http_status, a.error_code, a.latency_ms)
                     for a in trip.attempts
@@ -256,3 +300,17 @@ def _classify(outcome: BaseException | None) -> tuple[str, int, str | None]:
     if isinstance(outcome, ClientDisconnected | GeneratorExit | asyncio.CancelledError):
         return "cancelled", STATUS_CLIENT_CLOSED, "client_disconnected"
     return "error", 500, "internal_error"
+
+
+_pending: set[asyncio.Task[None]] = set()
+
+
+def _background(work: Coroutine[Any, Any, None]) -> None:
+    """Settling limits must not delay the answer; keep a reference so it is not collected."""
+    task = asyncio.get_running_loop().create_task(work)
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+
+
+def _fields(identity: Identity) -> dict[str, Any]:
+    return {name: getattr(identity, name) for name in identity.__slots__}

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from switchgear.api.auth import caller_secret
 from switchgear.api.body import decode_body, read_body
 from switchgear.api.disconnect import unless_disconnected
 from switchgear.api.openai_format import (
@@ -42,7 +43,9 @@ def _json(body: bytes, answer: Answer) -> Response:
 
 
 def _answer_headers(answer: Answer) -> dict[str, str]:
+    admission = answer.trip.admission
     return {
+        **(admission.headers if admission else {}),
         "x-request-id": answer.trip.request_id,
         "x-switchgear-model": answer.target.model_id,
         "x-switchgear-target": answer.target.label,
@@ -70,13 +73,15 @@ async def chat_completions(request: Request) -> Response:
     chat = await _read_request(request, gateway, ChatCompletionRequest, "chat.completions")
     try:
         if chat.stream:
-            answer = await unless_disconnected(request.receive, gateway.pipeline.start_chat(chat))
+            answer = await unless_disconnected(
+                request.receive, gateway.pipeline.start_chat(chat, caller_secret(request))
+            )
             return EventStreamResponse(
                 chat_chunks(answer, chat.wants_stream_usage()), _answer_headers(answer)
             )  # type: ignore[return-value]
 
         async def complete() -> Response:
-            answer = await gateway.pipeline.start_chat(chat)
+            answer = await gateway.pipeline.start_chat(chat, caller_secret(request))
             collected = await collect(answer)
             return _json(chat_completion_body(answer, collected, int(time.time())), answer)
 
@@ -91,13 +96,15 @@ async def completions(request: Request) -> Response:
     echo = _echo_prefixes(text)
     try:
         if text.stream:
-            answer = await unless_disconnected(request.receive, gateway.pipeline.start_text(text))
+            answer = await unless_disconnected(
+                request.receive, gateway.pipeline.start_text(text, caller_secret(request))
+            )
             return EventStreamResponse(
                 text_chunks(answer, text.wants_stream_usage(), echo), _answer_headers(answer)
             )  # type: ignore[return-value]
 
         async def complete() -> Response:
-            answer = await gateway.pipeline.start_text(text)
+            answer = await gateway.pipeline.start_text(text, caller_secret(request))
             collected = await collect(answer)
             return _json(text_completion_body(answer, collected, int(time.time()), echo), answer)
 
@@ -129,12 +136,14 @@ def _model_object(target: Target) -> dict[str, Any]:
 
 
 async def list_models(request: Request) -> Response:
+    _gateway(request).governor.identify(caller_secret(request))
     router = _gateway(request).router
     body = {"object": "list", "data": [_model_object(t) for t in router.targets]}
     return Response(_encode(body), media_type="application/json")
 
 
 async def get_model(request: Request) -> Response:
+    _gateway(request).governor.identify(caller_secret(request))
     target = _gateway(request).router.find_model(request.path_params["model"])
     return Response(_encode(_model_object(target)), media_type="application/json")
 

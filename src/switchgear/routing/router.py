@@ -4,9 +4,11 @@ targets that can serve this request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from switchgear.config import ResilienceConfig, RouteConfig
+from switchgear.governance.registry import refusal
 from switchgear.routing.health import TargetHealth
 from switchgear.routing.strategies import STRATEGIES, Weighted
 from switchgear.routing.target import Target
@@ -22,6 +24,7 @@ class Needs:
     tools: bool = False
     json_schema: bool = False
     prompt_tokens: int = 0
+    personal_data: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -61,18 +64,28 @@ class Router:
             raise self._unknown(name)
         return target
 
-    def select_route(self, name: str, needs: Needs) -> RoutePlan:
+    def select_route(
+        self, name: str, needs: Needs, violation: Callable[[Target], object] = lambda t: None
+    ) -> RoutePlan:
+        """`violation` names the policy that keeps this caller from a target, if any."""
         route = self.routes.get(name)
         if route is None:
             target = self._by_name.get(name)
             if target is None:
                 raise self._unknown(name)
+            policy = violation(target)
+            if policy is not None:
+                raise refusal(policy, target)  # type: ignore[arg-type]
             return RoutePlan(name, [target], DIRECT_RETRIES, target.self_hosted)
-        eligible = [
+        allowed = [
             (self._by_name[t.model], t.weight)
             for t in route.target_list()
-            if _meets(self._by_name[t.model], route)
+            if violation(self._by_name[t.model]) is None
         ]
+        if not allowed:
+            first = self._by_name[route.target_list()[0].model]
+            raise refusal(violation(first), first)  # type: ignore[arg-type]
+        eligible = [(target, w) for target, w in allowed if _meets(target, route)]
         if not eligible:
             raise GatewayError(
                 f"No target of route `{name}` meets its requirements.",

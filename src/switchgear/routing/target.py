@@ -23,6 +23,19 @@ class Target:
     owned_by: str
     created: int
     aliases: tuple[str, ...]
+    cost_per_hour: float = 0.0
+    licence: str = "unknown"
+    licence_url: str | None = None
+    licence_terms: tuple[str, ...] = ()
+    modalities: tuple[str, ...] = ("text",)
+    region: str = "unknown"
+
+    def cost(self, prompt_tokens: int, completion_tokens: int, seconds: float) -> float:
+        """Token prices for APIs; hardware time for self-hosted models."""
+        return (
+            prompt_tokens * self.input_price_per_mtok
+            + completion_tokens * self.output_price_per_mtok
+        ) / 1e6 + self.cost_per_hour * seconds / 3600
 
     @property
     def label(self) -> str:

@@ -1,0 +1,183 @@
+"""Admin API: keys, usage reports, the model registry, the audit chain. Thin: validate, call
+governance, convert back. Every change is written to the audit log before the reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from switchgear.api.auth import caller_secret
+from switchgear.api.body import decode_body, read_body
+from switchgear.gateway import Gateway
+from switchgear.governance.governor import Forbidden, Unauthorized
+from switchgear.governance.keys import public_view
+from switchgear.governance.reports import GROUPS, to_csv, usage_report
+from switchgear.ledger.audit_chain import verify_chain
+from switchgear.schema.errors import InvalidRequest, NotFound
+from switchgear.store.base import AdminEvent
+
+_encode = msgspec.json.encode
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+class KeySpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    name: str | None = None
+    team: str | None = None
+    app: str | None = None
+    allowed_models: list[str] | None = None
+    guard_policy: str | None = None
+    tags: list[str] | None = None
+    expires_at: float | None = None
+    metadata: dict[str, Any] | None = None
+    limits: dict[str, int] | None = None
+    budgets: dict[str, float] | None = None
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(_encode(body), status_code=status, media_type="application/json")
+
+
+def _admin(request: Request) -> Gateway:
+    """The admin key when one is configured; otherwise loopback callers only."""
+    gateway: Gateway = request.app.state.gateway
+    keys = gateway.governor.keys
+    secret = caller_secret(request)
+    if keys.has_admin_key:
+        if not secret or not keys.is_admin_secret(secret):
+            raise Unauthorized("The admin API needs the admin key.", code="invalid_admin_key")
+    elif request.client is None or request.client.host not in _LOOPBACK:
+        raise Forbidden(
+            "No admin key is configured, so the admin API answers loopback callers only.",
+            code="admin_loopback_only",
+        )
+    return gateway
+
+
+async def _audit(gateway: Gateway, action: str, subject: str, detail: dict[str, Any]) -> None:
+    event = AdminEvent(time.time(), "admin", action, subject, detail)
+    await asyncio.wrap_future(gateway.ledger.record(event))
+
+
+async def create_key(request: Request) -> Response:
+    gateway = _admin(request)
+    spec = decode_body(await read_body(request, 65536), KeySpec)
+    row, secret = gateway.governor.keys.create(msgspec.structs.asdict(spec))
+    await _audit(gateway, "keys.create", row.id, public_view(row))
+    return _json({**public_view(row), "key": secret}, status=201)
+
+
+async def list_keys(request: Request) -> Response:
+    gateway = _admin(request)
+    return _json({"object": "list", "data": [public_view(r) for r in gateway.governor.keys.list()]})
+
+
+def _key_id(request: Request, gateway: Gateway) -> str:
+    key_id: str = request.path_params["key_id"]
+    try:
+        gateway.governor.keys.get(key_id)
+    except KeyError:
+        raise NotFound(f"No key `{key_id}`.", param="key_id", code="key_not_found") from None
+    return key_id
+
+
+async def get_key(request: Request) -> Response:
+    gateway = _admin(request)
+    return _json(public_view(gateway.governor.keys.get(_key_id(request, gateway))))
+
+
+async def update_key(request: Request) -> Response:
+    gateway = _admin(request)
+    key_id = _key_id(request, gateway)
+    spec = decode_body(await read_body(request, 65536), KeySpec)
+    row = gateway.governor.keys.update(key_id, msgspec.structs.asdict(spec))
+    await _audit(gateway, "keys.update", key_id, msgspec.to_builtins(spec))
+    return _json(public_view(row))
+
+
+async def revoke_key(request: Request) -> Response:
+    gateway = _admin(request)
+    key_id = _key_id(request, gateway)
+    row = gateway.governor.keys.revoke(key_id)
+    await _audit(gateway, "keys.revoke", key_id, {})
+    return _json(public_view(row))
+
+
+async def rotate_key(request: Request) -> Response:
+    gateway = _admin(request)
+    key_id = _key_id(request, gateway)
+    row, secret = gateway.governor.keys.rotate(key_id)
+    await _audit(gateway, "keys.rotate", key_id, {"prefix": row.prefix})
+    return _json({**public_view(row), "key": secret})
+
+
+async def usage(request: Request) -> Response:
+    gateway = _admin(request)
+    params = request.query_params
+    group_by = [g for g in params.get("group_by", "model").split(",") if g]
+    unknown = [g for g in group_by if g not in GROUPS]
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown group_by {unknown}; use any of {', '.join(GROUPS)}.", param="group_by"
+        )
+    since = float(params["since"]) if "since" in params else None
+    until = float(params["until"]) if "until" in params else None
+    rows = await asyncio.to_thread(gateway.store.usage_rows, since, until)
+    targets = {t.model_id: t for t in gateway.router.targets}
+    reference_name = gateway.config.governance.reference_model
+    reference = targets.get(reference_name) if reference_name else None
+    report = usage_report(rows, group_by, targets, reference)
+    if params.get("format") == "csv":
+        return Response(to_csv(report), media_type="text/csv")
+    return _json({"object": "list", "group_by": group_by, "data": report})
+
+
+async def models(request: Request) -> Response:
+    gateway = _admin(request)
+    return _json({"object": "list", "data": [registry_entry(t) for t in gateway.router.targets]})
+
+
+def registry_entry(target: Any) -> dict[str, Any]:
+    return {
+        "id": target.model_id,
+        "provider": target.provider_name,
+        "kind": target.provider_kind,
+        "self_hosted": target.self_hosted,
+        "licence": target.licence,
+        "licence_url": target.licence_url,
+        "licence_terms": list(target.licence_terms),
+        "context_window": target.context_window,
+        "modalities": list(target.modalities),
+        "input_price_per_mtok": target.input_price_per_mtok,
+        "output_price_per_mtok": target.output_price_per_mtok,
+        "cost_per_hour": target.cost_per_hour,
+        "region": target.region,
+        "owner": target.owned_by,
+        "aliases": list(target.aliases),
+    }
+
+
+async def audit_verify(request: Request) -> Response:
+    gateway = _admin(request)
+    gateway.ledger.flush()
+    report = verify_chain(await asyncio.to_thread(gateway.store.read_audit))
+    return _json({"entries": report.entries, "ok": report.ok, "problem": report.problem})
+
+
+ROUTES = [
+    Route("/admin/keys", create_key, methods=["POST"]),
+    Route("/admin/keys", list_keys, methods=["GET"]),
+    Route("/admin/keys/{key_id}", get_key, methods=["GET"]),
+    Route("/admin/keys/{key_id}", update_key, methods=["PATCH"]),
+    Route("/admin/keys/{key_id}", revoke_key, methods=["DELETE"]),
+    Route("/admin/keys/{key_id}/rotate", rotate_key, methods=["POST"]),
+    Route("/admin/usage", usage, methods=["GET"]),
+    Route("/admin/models", models, methods=["GET"]),
+    Route("/admin/audit/verify", audit_verify, methods=["GET"]),
+]

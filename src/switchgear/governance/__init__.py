@@ -1,0 +1,1 @@
+"""Governance: keys, limits, budgets, prices and the model registry's policies."""

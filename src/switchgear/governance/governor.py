@@ -1,0 +1,141 @@
+"""The pipeline's auth stage: who is calling, may they use this model, are they within their
+limits and budgets. And, once the answer is done, what it cost them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from switchgear.governance.budgets import BudgetBook, ScopeBudget
+from switchgear.governance.config import GovernanceConfig
+from switchgear.governance.keys import ANONYMOUS, Identity, KeyRing
+from switchgear.governance.limits import Limiter, Permit, ScopeLimits
+from switchgear.schema.errors import GatewayError
+
+
+class Unauthorized(GatewayError):
+    status = 401
+    type = "invalid_request_error"
+
+
+class Forbidden(GatewayError):
+    status = 403
+    type = "permission_error"
+
+
+@dataclass(slots=True)
+class Admission:
+    identity: Identity
+    permit: Permit | None = None
+    budgets: list[ScopeBudget] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class Governor:
+    def __init__(
+        self, config: GovernanceConfig, keys: KeyRing, limiter: Limiter, budgets: BudgetBook
+    ) -> None:
+        self.config = config
+        self.keys = keys
+        self.limiter = limiter
+        self.budgets = budgets
+
+    def identify(self, secret: str | None) -> Identity:
+        if not self.keys.enforced:
+            return ANONYMOUS
+        if not secret:
+            raise Unauthorized(
+                "You didn't provide an API key. Send it as `Authorization: Bearer <key>`.",
+                code="missing_api_key",
+            )
+        found = self.keys.identify(secret)
+        if found is None:
+            shown = secret[:6] + "…" if len(secret) > 6 else "…"
+            raise Unauthorized(f"Incorrect API key provided: {shown}", code="invalid_api_key")
+        if not isinstance(found, Identity):
+            raise Unauthorized(
+                f"The API key {found.prefix}… is revoked or expired.", code="invalid_api_key"
+            )
+        return found
+
+    async def admit(
+        self, request_id: str, secret: str | None, model: str, tokens: int
+    ) -> Admission:
+        identity = self.identify(secret)
+        if not identity.may_use(model):
+            raise Forbidden(
+                f"This key may not use `{model}` (allowed: {', '.join(identity.allowed_models)}).",
+                code="model_not_allowed",
+                param="model",
+            )
+        admission = Admission(identity)
+        if identity.is_admin:
+            return admission
+        admission.budgets = self._budgets(identity)
+        admission.warnings = self.budgets.check(admission.budgets)
+        if admission.warnings:
+            admission.headers["x-switchgear-budget-warning"] = "; ".join(admission.warnings)
+        scopes = self._limits(identity)
+        if scopes:
+            admission.permit = await self.limiter.admit(request_id, scopes, tokens)
+            admission.headers.update(admission.permit.headers)
+        return admission
+
+    async def settle(self, admission: Admission, tokens: int, cost: float) -> None:
+        if admission.permit is not None:
+            await self.limiter.settle(admission.permit, tokens)
+        self.budgets.add(admission.budgets, cost)
+
+    def _limits(self, identity: Identity) -> list[ScopeLimits]:
+        scopes = []
+        if identity.key_id and identity.limits:
+            scopes.append(ScopeLimits(f"key:{identity.key_id}", **_limit_fields(identity.limits)))
+        for kind, name, table in (
+            ("team", identity.team, self.config.teams),
+            ("app", identity.app, self.config.apps),
+        ):
+            settings = table.get(name) if name else None
+            if settings is not None:
+                limits = settings.limits
+                if limits.rpm is not None or limits.tpm is not None or limits.concurrency:
+                    scopes.append(
+                        ScopeLimits(f"{kind}:{name}", limits.rpm, limits.tpm, limits.concurrency)
+                    )
+        return scopes
+
+    def _budgets(self, identity: Identity) -> list[ScopeBudget]:
+        found = []
+        if identity.key_id and identity.budgets:
+            found.append(
+                ScopeBudget(
+                    "key_id",
+                    identity.key_id,
+                    identity.budgets.get("daily"),
+                    identity.budgets.get("monthly"),
+                )
+            )
+        for column, name, table in (
+            ("team", identity.team, self.config.teams),
+            ("app", identity.app, self.config.apps),
+        ):
+            settings = table.get(name) if name else None
+            if settings is not None and (settings.budgets.daily or settings.budgets.monthly):
+                found.append(
+                    ScopeBudget(
+                        column, name or "", settings.budgets.daily, settings.budgets.monthly
+                    )
+                )
+        return found
+
+    def tags_of(self, identity: Identity) -> tuple[str, ...]:
+        """A caller's tags: its key's, plus its team's and app's from the config."""
+        tags = list(identity.tags)
+        for name, table in ((identity.team, self.config.teams), (identity.app, self.config.apps)):
+            if name and name in table:
+                tags += table[name].tags
+        return tuple(tags)
+
+
+def _limit_fields(limits: dict[str, int]) -> dict[str, int | None]:
+    return {k: limits.get(k) for k in ("rpm", "tpm", "concurrency")}
