@@ -37,6 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     models = commands.add_parser("models", help="list the configured models")
     models.add_argument("--config", dest="sub_config", help="YAML config file")
+    models.add_argument("--licences", action="store_true", help="the registry: licences, hosting")
+
+    from switchgear.admin_cli import add_commands
+
+    add_commands(commands, DEFAULT_URL)
 
     routes = commands.add_parser("routes", help="the resolved route table and target health")
     routes.add_argument("--config", dest="sub_config", help="YAML config file")
@@ -59,7 +64,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_chat(config, args.url, args.model, args.prompt, args.system, args.max_tokens)
     if args.command == "models":
+        if args.licences:
+            from switchgear.admin_cli import print_licences
+
+            return print_licences(config)
         return _models(config)
+    if args.command == "keys":
+        from switchgear.admin_cli import run_keys
+
+        return run_keys(args)
+    if args.command == "audit":
+        from switchgear.admin_cli import run_audit_verify
+
+        return run_audit_verify(config)
     if args.command == "routes":
         return _routes(config, args.url)
     return _usage(config, args.since_hours)
@@ -74,9 +91,17 @@ def _serve(config: Config, host: str | None, port: int | None) -> int:
 
     configure_logging(config.server.log_level)
     gateway = Gateway(config)
+    bind = host or config.server.host
+    if not gateway.governor.keys.enforced and bind not in ("127.0.0.1", "::1", "localhost"):
+        print(
+            f"switchgear: refusing to serve on {bind} without API keys: set "
+            f"{config.governance.admin_key_env} (or create keys) first, or bind 127.0.0.1.",
+            file=sys.stderr,
+        )
+        return 2
     uvicorn.run(
         create_app(gateway),
-        host=host or config.server.host,
+        host=bind,
         port=config.server.port if port is None else port,
         log_config=None,
         access_log=False,

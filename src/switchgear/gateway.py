@@ -22,6 +22,7 @@ from switchgear.store import open_store
 
 log = logging.getLogger("switchgear")
 
+KEY_REFRESH_S = 2.0
 EMBEDDED_LICENCE = "Apache-2.0"
 EMBEDDED_LICENCE_URL = "https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -44,6 +45,7 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.governor = self._governor()
         self.pipeline = Pipeline(self.governor, self.router, self.ledger, self.metrics)
+        self._refresher: asyncio.Task[None] | None = None
 
     def _governor(self) -> Governor:
         rules = self.config.governance
@@ -95,12 +97,28 @@ class Gateway:
 
     async def start(self) -> None:
         await asyncio.gather(*(provider.start() for provider in self.providers.values()))
+        if self.governor.keys.enforced:
+            log.info("API keys required (admin key or virtual keys configured)")
+        else:
+            log.warning("no API keys configured: the gateway is open to loopback callers only")
+        self._refresher = asyncio.get_running_loop().create_task(self._refresh_keys())
+
+    async def _refresh_keys(self) -> None:
+        """Keys created or revoked through another replica reach this one within seconds."""
+        while True:
+            await asyncio.sleep(KEY_REFRESH_S)
+            try:
+                await asyncio.to_thread(self.governor.keys.refresh)
+            except Exception:
+                log.exception("key refresh failed")
 
     def is_ready(self) -> bool:
         return all(provider.is_ready() for provider in self.providers.values())
 
     async def stop(self) -> None:
         """Stops generation, then drains the ledger so a clean shutdown loses no row."""
+        if self._refresher is not None:
+            self._refresher.cancel()
         for provider in self.providers.values():
             try:
                 await provider.aclose()

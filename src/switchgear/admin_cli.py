@@ -1,0 +1,123 @@
+"""`switchgear keys | audit verify | models --licences`: the CLI side of governance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+import httpx
+
+from switchgear.config import Config
+
+
+def add_commands(commands: Any, default_url: str) -> None:
+    keys = commands.add_parser("keys", help="manage virtual API keys (through the admin API)")
+    keys.add_argument("action", choices=["create", "list", "update", "revoke", "rotate"])
+    keys.add_argument("key_id", nargs="?", help="the key, for update/revoke/rotate")
+    keys.add_argument("--url", default=os.environ.get("SWITCHGEAR_URL", default_url))
+    keys.add_argument("--admin-key", default=os.environ.get("SWITCHGEAR_ADMIN_KEY"))
+    for name in ("name", "team", "app", "guard-policy"):
+        keys.add_argument(f"--{name}")
+    keys.add_argument("--models", help="comma-separated models/aliases the key may use")
+    keys.add_argument("--tags", help="comma-separated tags")
+    keys.add_argument("--rpm", type=int)
+    keys.add_argument("--tpm", type=int)
+    keys.add_argument("--concurrency", type=int)
+    keys.add_argument("--daily-budget", type=float)
+    keys.add_argument("--monthly-budget", type=float)
+    keys.add_argument("--expires-at", type=float, help="unix time")
+    keys.add_argument("--config", dest="sub_config", help="YAML config file")
+
+    audit = commands.add_parser("audit", help="check the audit log's hash chain")
+    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("--config", dest="sub_config", help="YAML config file")
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    base = args.url.rstrip("/").removesuffix("/v1") + "/admin/keys"
+    headers = {"authorization": f"Bearer {args.admin_key}"} if args.admin_key else {}
+    body: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "name": args.name,
+            "team": args.team,
+            "app": args.app,
+            "guard_policy": args.guard_policy,
+            "expires_at": args.expires_at,
+            "allowed_models": args.models.split(",") if args.models else None,
+            "tags": args.tags.split(",") if args.tags else None,
+            "limits": {
+                k: v
+                for k, v in (
+                    ("rpm", args.rpm),
+                    ("tpm", args.tpm),
+                    ("concurrency", args.concurrency),
+                )
+                if v is not None
+            }
+            or None,
+            "budgets": {
+                k: v
+                for k, v in (("daily", args.daily_budget), ("monthly", args.monthly_budget))
+                if v is not None
+            }
+            or None,
+        }.items()
+        if v is not None
+    }
+    if args.action in ("update", "revoke", "rotate") and not args.key_id:
+        print(f"switchgear keys {args.action}: which key? (give its id)", file=sys.stderr)
+        return 2
+    calls = {
+        "create": ("POST", base, body),
+        "list": ("GET", base, None),
+        "update": ("PATCH", f"{base}/{args.key_id}", body),
+        "revoke": ("DELETE", f"{base}/{args.key_id}", None),
+        "rotate": ("POST", f"{base}/{args.key_id}/rotate", None),
+    }
+    method, url, payload = calls[args.action]
+    try:
+        response = httpx.request(method, url, json=payload, headers=headers, timeout=30)
+    except httpx.HTTPError as error:
+        print(f"switchgear keys: cannot reach the gateway at {url}: {error}", file=sys.stderr)
+        return 1
+    if response.status_code >= 400:
+        print(f"error {response.status_code}: {response.text}", file=sys.stderr)
+        return 1
+    print(json.dumps(response.json(), indent=2))
+    if "key" in response.json():
+        print("Store the key now: it is not shown again.", file=sys.stderr)
+    return 0
+
+
+def run_audit_verify(config: Config) -> int:
+    from switchgear.ledger.audit_chain import verify_chain
+    from switchgear.store import open_store
+
+    store = open_store(config.resolved_database_url(), config.resolved_data_dir())
+    report = verify_chain(store.read_audit())
+    store.close()
+    if report.ok:
+        print(f"audit log intact: {report.entries} entries, hash chain verified")
+        return 0
+    print(f"audit log TAMPERED: {report.problem}", file=sys.stderr)
+    return 1
+
+
+def print_licences(config: Config) -> int:
+    from switchgear.api.admin_routes import registry_entry
+    from switchgear.gateway import Gateway
+
+    gateway = Gateway(config)
+    rows = [registry_entry(t) for t in gateway.router.targets]
+    gateway.ledger.close()
+    gateway.store.close()
+    print(f"{'MODEL':<26} {'HOSTING':<12} {'LICENCE':<28} {'REGION':<8} TERMS")
+    for r in rows:
+        hosting = "self-hosted" if r["self_hosted"] else "external"
+        terms = "; ".join(r["licence_terms"]) or "-"
+        print(f"{r['id']:<26} {hosting:<12} {r['licence']:<28} {r['region']:<8} {terms}")
+    return 0
