@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from switchgear.store.sql import SqlStore
+if TYPE_CHECKING:
+    from switchgear.store.sql import SqlStore
 
 
 def open_store(database_url: str | None, data_dir: Path) -> SqlStore:
