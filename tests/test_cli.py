@@ -59,3 +59,15 @@ def test_usage_with_an_empty_data_dir(tmp_path: Path) -> None:
     result = run_cli("usage", data_dir=tmp_path / "fresh")
     assert result.returncode == 0
     assert "No usage recorded yet" in result.stdout
+
+
+def test_usage_grouped_by_model_as_csv(gateway: GatewayProcess) -> None:
+    import httpx
+
+    body = {"model": "default", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}
+    assert httpx.post(f"{gateway.base_url}/v1/chat/completions", json=body).status_code == 200
+    result = run_cli("usage", "--by", "model,day", "--format", "csv", data_dir=gateway.data_dir)
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.startswith("model,day,requests")
+    assert any(row.startswith("smollm2-135m-instruct,") for row in rows)

@@ -121,3 +121,35 @@ def print_licences(config: Config) -> int:
         terms = "; ".join(r["licence_terms"]) or "-"
         print(f"{r['id']:<26} {hosting:<12} {r['licence']:<28} {r['region']:<8} {terms}")
     return 0
+
+
+def print_usage_report(
+    config: Config, group_by: list[str], since_hours: float | None, output: str
+) -> int:
+    import time
+
+    from switchgear.gateway import Gateway
+    from switchgear.governance.reports import GROUPS, to_csv, usage_report
+
+    unknown = [g for g in group_by if g not in GROUPS]
+    if unknown:
+        print(f"switchgear usage: unknown --by {unknown}; use {', '.join(GROUPS)}", file=sys.stderr)
+        return 2
+    gateway = Gateway(config)
+    since = time.time() - since_hours * 3600 if since_hours else None
+    rows = gateway.store.usage_rows(since, None)
+    targets = {t.model_id: t for t in gateway.router.targets}
+    reference = targets.get(config.governance.reference_model or "")
+    report = usage_report(rows, group_by, targets, reference)
+    gateway.ledger.close()
+    gateway.store.close()
+    if output == "json":
+        print(json.dumps(report, indent=2))
+    elif output == "csv" or not report:
+        print(to_csv(report) or "(no requests in that period)", end="")
+    else:
+        columns = list(report[0])
+        print("  ".join(f"{c.upper():>14}" for c in columns))
+        for row in report:
+            print("  ".join(f"{str(row[c]):>14}" for c in columns))
+    return 0

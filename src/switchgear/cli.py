@@ -50,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     usage = commands.add_parser("usage", help="summarise the usage ledger")
     usage.add_argument("--config", dest="sub_config", help="YAML config file")
     usage.add_argument("--since-hours", type=float, help="only the last N hours")
+    usage.add_argument("--by", help="group by any of key_id,team,app,model,provider,day")
+    usage.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     args = parser.parse_args(argv)
     try:
@@ -79,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_audit_verify(config)
     if args.command == "routes":
         return _routes(config, args.url)
+    if args.by:
+        from switchgear.admin_cli import print_usage_report
+
+        return print_usage_report(config, args.by.split(","), args.since_hours, args.format)
     return _usage(config, args.since_hours)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -206,3 +207,72 @@ def _env() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+def test_soft_budget_warning(gateway: GatewayProcess) -> None:
+    _, secret = new_key(gateway, name="warned2", budgets={"monthly": 4.9})
+    first = ask(gateway, secret)
+    assert "x-switchgear-budget-warning" not in first.headers
+    wait_for_ledger_row(gateway.db_path, first.headers["x-request-id"])
+    second = ask(gateway, secret)
+    assert second.status_code == 200
+    assert "monthly budget 4.0000/4.9000" in second.headers["x-switchgear-budget-warning"]
+    import sqlite3
+
+    with sqlite3.connect(gateway.db_path) as db:
+        events = db.execute(
+            "SELECT detail FROM audit WHERE action = 'budget.warning' AND subject = ?",
+            (second.headers["x-request-id"],),
+        ).fetchall()
+    assert len(events) == 1
+
+
+def test_keys_command_creates_and_lists_through_the_admin_api(gateway: GatewayProcess) -> None:
+    base = [sys.executable, "-m", "switchgear.cli", "keys"]
+    env = {**_env(), "SWITCHGEAR_ADMIN_KEY": ADMIN}
+    url = ["--url", f"{gateway.base_url}/v1"]
+    created = subprocess.run(
+        [*base, "create", "--name", "cli-bot", "--team", "ops", "--rpm", "3", *url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert created.returncode == 0, created.stderr
+    secret = json.loads(created.stdout)["key"]
+    assert "not shown again" in created.stderr
+    assert ask(gateway, secret).status_code == 200
+    listed = subprocess.run(
+        [*base, "list", *url], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert "cli-bot" in listed.stdout and secret not in listed.stdout
+
+
+def test_models_licences_command(tmp_path: Path, upstream_url: str) -> None:
+    config = tmp_path / "switchgear.yaml"
+    config.write_text(gateway_config(upstream_url))
+    result = subprocess.run(
+        [sys.executable, "-m", "switchgear.cli", "models", "--licences", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**_env(), "SWITCHGEAR_DATA_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("llama-fake"))
+    assert "Llama-3.1-Community" in line and "700M monthly-active-user threshold" in line
+    smol = next(ln for ln in result.stdout.splitlines() if ln.startswith("smollm2"))
+    assert "self-hosted" in smol and "Apache-2.0" in smol
+
+
+def test_an_open_gateway_refuses_to_bind_beyond_loopback(tmp_path: Path) -> None:
+    env = {k: v for k, v in _env().items() if k != "SWITCHGEAR_ADMIN_KEY"}
+    result = subprocess.run(
+        [sys.executable, "-m", "switchgear.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "SWITCHGEAR_DATA_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    assert "without API keys" in result.stderr
