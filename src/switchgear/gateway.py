@@ -7,7 +7,7 @@ import logging
 import time
 
 from switchgear.config import EMBEDDED, LOCAL_PROVIDER, Config, ModelConfig
-from switchgear.governance.budgets import BudgetBook
+from switchgear.governance.budgets import BudgetBook, MemorySpend, RedisSpend, SpendCounter
 from switchgear.governance.governor import Governor
 from switchgear.governance.keys import KeyRing
 from switchgear.governance.limits import Limiter, MemoryLimiter
@@ -51,16 +51,18 @@ class Gateway:
         rules = self.config.governance
         redis_url = self.config.resolved_redis_url()
         limiter: Limiter
+        spend: SpendCounter
         if rules.limiter == "redis" or (rules.limiter == "auto" and redis_url):
             if not redis_url:
                 raise ValueError("limiter: redis needs redis_url (or SWITCHGEAR_REDIS_URL)")
             from switchgear.governance.redis_limits import RedisLimiter
 
-            limiter = RedisLimiter(redis_url)
+            redis_limiter = RedisLimiter(redis_url)
+            limiter, spend = redis_limiter, RedisSpend(redis_limiter.redis)
         else:
-            limiter = MemoryLimiter()
+            limiter, spend = MemoryLimiter(), MemorySpend()
         keys = KeyRing(self.store, rules.admin_key())
-        budgets = BudgetBook(self.store.spend_since, rules.soft_budget_ratio)
+        budgets = BudgetBook(self.store.spend_since, rules.soft_budget_ratio, spend)
         return Governor(rules, keys, limiter, budgets)
 
     def _target(self, model: ModelConfig, created: int) -> Target:

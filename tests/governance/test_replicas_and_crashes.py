@@ -61,6 +61,23 @@ def test_limits_are_exact_across_two_replicas(
 
         codes = asyncio.run(burst())
         assert sorted(codes) == [200] * 7 + [429] * 9
+
+        # A budget spent through one replica is spent for the other too (Redis counters).
+        budget = httpx.post(
+            f"{first.base_url}/admin/keys",
+            json={"name": "budget", "budgets": {"daily": 3.0}},
+            headers={"authorization": f"Bearer {ADMIN}"},
+        ).json()["key"]
+        spender = {"authorization": f"Bearer {budget}"}
+        while httpx.get(f"{second.base_url}/v1/models", headers=spender).status_code != 200:
+            time.sleep(0.2)
+        body = {"model": "gpt-fake", "messages": [{"role": "user", "content": "hi"}]}
+        spent = httpx.post(f"{first.base_url}/v1/chat/completions", json=body, headers=spender)
+        assert spent.status_code == 200
+        time.sleep(0.5)  # the spend is added just after the answer
+        refused = httpx.post(f"{second.base_url}/v1/chat/completions", json=body, headers=spender)
+        assert refused.status_code == 429
+        assert refused.json()["error"]["code"] == "budget_exceeded"
     finally:
         first.stop()
         second.stop()
@@ -68,9 +85,9 @@ def test_limits_are_exact_across_two_replicas(
     served = [r for r in store.read_usage(limit=1000) if r.status == "ok" and r.key_id]
     chain = verify_chain(store.read_audit())
     store.close()
-    assert len(served) == 7, "both replicas wrote to the one shared ledger"
+    assert len(served) == 8, "both replicas wrote to the one shared ledger"
     assert chain.ok, "two writers, one unbroken audit chain"
-    assert chain.entries >= 17  # 16 requests and the key's creation
+    assert chain.entries >= 20  # 18 requests and the two keys' creation
 
 
 def test_kill_9_under_load_loses_no_answered_request(upstream_url: str, tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ class Governor:
         if identity.is_admin:
             return admission
         admission.budgets = self._budgets(identity)
-        admission.warnings = self.budgets.check(admission.budgets)
+        admission.warnings = await self.budgets.check(admission.budgets)
         if admission.warnings:
             admission.headers["x-switchgear-budget-warning"] = "; ".join(admission.warnings)
         scopes = self._limits(identity)
@@ -85,7 +85,7 @@ class Governor:
     async def settle(self, admission: Admission, tokens: int, cost: float) -> None:
         if admission.permit is not None:
             await self.limiter.settle(admission.permit, tokens)
-        self.budgets.add(admission.budgets, cost)
+        await self.budgets.add(admission.budgets, cost)
 
     def _limits(self, identity: Identity) -> list[ScopeLimits]:
         scopes = []

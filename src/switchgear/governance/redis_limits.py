@@ -83,6 +83,7 @@ class RedisLimiter:
         import redis.asyncio
 
         self._redis: Any = redis.asyncio.from_url(url)
+        self.redis = self._redis
         self._admit = self._redis.register_script(_ADMIT)
         self._settle = self._redis.register_script(_SETTLE)
 
