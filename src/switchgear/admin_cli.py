@@ -151,5 +151,5 @@ def print_usage_report(
         columns = list(report[0])
         print("  ".join(f"{c.upper():>14}" for c in columns))
         for row in report:
-            print("  ".join(f"{str(row[c]):>14}" for c in columns))
+            print("  ".join(f"{row[c]!s:>14}" for c in columns))
     return 0

@@ -78,7 +78,11 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     context_window: Annotated[int, msgspec.Meta(ge=64)] = 8192
     threads: Annotated[int, msgspec.Meta(ge=1)] | None = None
     batch_size: Annotated[int, msgspec.Meta(ge=1)] = 512
-    max_queue: Annotated[int, msgspec.Meta(ge=1)] = 64
+    max_queue: Annotated[int, msgspec.Meta(ge=0)] = 64
+    # Sequences decoded together in one batch (each with its own context window of KV cache).
+    parallel: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    # Prompt tokens evaluated per step while other sequences are answering.
+    prefill_chunk: Annotated[int, msgspec.Meta(ge=16)] = 256
     flash_attention: bool = False
     sampling: SamplingDefaults = msgspec.field(default_factory=SamplingDefaults)
     owned_by: str = "switchgear"

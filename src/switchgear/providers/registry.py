@@ -46,6 +46,8 @@ def build_local_provider(model: ModelConfig) -> Provider:
             batch_size=model.batch_size,
             max_queue=model.max_queue,
             flash_attention=model.flash_attention,
+            parallel=model.parallel,
+            prefill_chunk=model.prefill_chunk,
         )
         s = model.sampling
         return LocalProvider(settings, Sampling(s.temperature, s.top_p, s.top_k, s.min_p))
