@@ -6,10 +6,13 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from switchgear.config import ResilienceConfig, RouteConfig, RouteRequirements, RouteTargetConfig
 from switchgear.routing.health import TargetHealth
 from switchgear.routing.router import Needs, Router
 from switchgear.routing.target import Target
+from switchgear.schema.errors import GatewayError
 
 
 def target(
@@ -125,3 +128,13 @@ def test_circuit_breaker_opens_then_lets_one_probe_through() -> None:
     assert health.allows_attempt()
     health.record_success(0.01)
     assert health.state == "closed"
+
+
+def test_self_hosted_only_requests_never_plan_an_external_target() -> None:
+    r = router("priority", target("ext"), target("own", self_hosted=True))
+    plan = r.select_route("r", Needs(self_hosted_only=True))
+    assert [t.model_id for t in plan.targets] == ["own"] and plan.self_hosted_only
+    only_external = router("priority", target("ext"))
+    with pytest.raises(GatewayError) as refused:
+        only_external.select_route("r", Needs(self_hosted_only=True))
+    assert refused.value.code == "self_hosted_required"

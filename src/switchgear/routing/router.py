@@ -25,6 +25,8 @@ class Needs:
     json_schema: bool = False
     prompt_tokens: int = 0
     personal_data: bool = False
+    # Set by the privacy guard: only self-hosted targets may see this request.
+    self_hosted_only: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -76,7 +78,11 @@ class Router:
             policy = violation(target)
             if policy is not None:
                 raise refusal(policy, target)  # type: ignore[arg-type]
-            return RoutePlan(name, [target], DIRECT_RETRIES, target.self_hosted)
+            if needs.self_hosted_only and not target.self_hosted:
+                raise _external_refused(name)
+            return RoutePlan(
+                name, [target], DIRECT_RETRIES, target.self_hosted or needs.self_hosted_only
+            )
         allowed = [
             (self._by_name[t.model], t.weight)
             for t in route.target_list()
@@ -104,8 +110,14 @@ class Router:
                 param="tools" if needs.tools else "response_format",
                 code="unsupported_parameter",
             )
+        if needs.self_hosted_only:
+            capable = [(t, w) for t, w in capable if t.self_hosted]
+            if not capable:
+                raise _external_refused(name)
         ordered = STRATEGIES[route.strategy](capable, self.health, needs.prompt_tokens)
-        return RoutePlan(name, ordered, route.retries, route.require.self_hosted)
+        return RoutePlan(
+            name, ordered, route.retries, route.require.self_hosted or needs.self_hosted_only
+        )
 
     def _unknown(self, name: str) -> NotFound:
         return NotFound(
@@ -114,6 +126,15 @@ class Router:
             param="model",
             code="model_not_found",
         )
+
+
+def _external_refused(name: str) -> GatewayError:
+    return GatewayError(
+        f"This request contains personal data and may only go to self-hosted models, but "
+        f"`{name}` has no self-hosted target.",
+        status=403,
+        code="self_hosted_required",
+    )
 
 
 def _meets(target: Target, route: RouteConfig) -> bool:
