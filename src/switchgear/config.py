@@ -12,6 +12,7 @@ import msgspec
 import yaml
 
 from switchgear.governance.config import GovernanceConfig
+from switchgear.guards.config import GuardsConfig
 
 EMBEDDED_MODEL_ID = "smollm2-135m-instruct"
 EMBEDDED = "embedded"
@@ -147,6 +148,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         default_factory=lambda: [ModelConfig(id=EMBEDDED_MODEL_ID, aliases=["default"])]
     )
     governance: GovernanceConfig = msgspec.field(default_factory=GovernanceConfig)
+    guards: GuardsConfig = msgspec.field(default_factory=GuardsConfig)
     source: str = "<defaults>"
 
     def resolved_database_url(self) -> str | None:

@@ -11,6 +11,7 @@ from switchgear.governance.budgets import BudgetBook, MemorySpend, RedisSpend, S
 from switchgear.governance.governor import Governor
 from switchgear.governance.keys import KeyRing
 from switchgear.governance.limits import Limiter, MemoryLimiter
+from switchgear.guards import Guards
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.metrics import GatewayMetrics
 from switchgear.pipeline import Pipeline
@@ -44,8 +45,12 @@ class Gateway:
         self.ledger = LedgerWriter(self.store)
         self.metrics = GatewayMetrics()
         self.governor = self._governor()
-        self.pipeline = Pipeline(self.governor, self.router, self.ledger, self.metrics)
+        self.guards = Guards(config.guards, judge=self._judge)
+        self.pipeline = Pipeline(self.governor, self.guards, self.router, self.ledger, self.metrics)
         self._refresher: asyncio.Task[None] | None = None
+
+    async def _judge(self, route: str, prompt: str) -> str:
+        return await self.pipeline.complete_internal(route, prompt)
 
     def _governor(self) -> Governor:
         rules = self.config.governance
@@ -99,6 +104,8 @@ class Gateway:
 
     async def start(self) -> None:
         await asyncio.gather(*(provider.start() for provider in self.providers.values()))
+        # Guard models load before the first request, not during it.
+        await asyncio.to_thread(self.guards.warm_up)
         if self.governor.keys.enforced:
             log.info("API keys required (admin key or virtual keys configured)")
         else:

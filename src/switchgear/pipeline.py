@@ -10,6 +10,7 @@ a broken stream, and the ledger row is written however the trip ends.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -20,6 +21,7 @@ from typing import Any
 from switchgear.governance.governor import Admission, Governor
 from switchgear.governance.keys import Identity
 from switchgear.governance.registry import first_violation
+from switchgear.guards import Decision, GuardBlocked, GuardOutcome, Guards, GuardUnavailable
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.metrics import GatewayMetrics
 from switchgear.routing.failover import Attempt, Call, start_first_healthy
@@ -30,6 +32,7 @@ from switchgear.schema.generation import Delta, Usage
 from switchgear.schema.requests import (
     ChatCompletionRequest,
     CompletionRequest,
+    Message,
     ResponseFormatJsonSchema,
 )
 from switchgear.store.base import AdminEvent, AttemptRecord, UsageRecord
@@ -49,6 +52,7 @@ class Trip:
     created_at: float = field(default_factory=time.time)
     started: float = field(default_factory=time.perf_counter)
     admission: Admission | None = None
+    guard_decisions: list[Decision] = field(default_factory=list)
     route: str | None = None
     target: Target | None = None
     attempts: list[Attempt] = field(default_factory=list)
@@ -118,9 +122,15 @@ class Answer:
 
 class Pipeline:
     def __init__(
-        self, governor: Governor, router: Router, ledger: LedgerWriter, metrics: GatewayMetrics
+        self,
+        governor: Governor,
+        guards: Guards,
+        router: Router,
+        ledger: LedgerWriter,
+        metrics: GatewayMetrics,
     ) -> None:
         self.governor = governor
+        self.guards = guards
         self.router = router
         self.ledger = ledger
         self.metrics = metrics
@@ -130,18 +140,24 @@ class Pipeline:
         try:
             estimate = sum(len(m.text()) for m in request.messages) // 4
             await self._admit(trip, secret, estimate)
-            # guards.in: personal data, unsafe content, injection (guards issue).
+            guarded = await self._screen_request(trip, request)
+            if guarded is not None:
+                request = guarded.request
             # knowledge: retrieval for collection-bound routes (knowledge issue).
             needs = Needs(
                 tools=bool(request.tools or request.functions),
                 json_schema=isinstance(request.response_format, ResponseFormatJsonSchema),
                 prompt_tokens=estimate,
+                personal_data=guarded is not None and _found_personal_data(guarded),
+                self_hosted_only=guarded is not None and guarded.route_local,
             )
+            screened = request
 
             def call(target: Target) -> AsyncIterator[Delta]:
-                return target.provider.stream_chat(target.upstream_model, request)
+                deltas = target.provider.stream_chat(target.upstream_model, screened)
+                # guards.out: restore pseudonyms, screen the answer.
+                return deltas if guarded is None else self.guards.guard_answer(deltas, guarded)
 
-            # guards.out: restore pseudonyms, screen the answer (guards issue).
             return await self._route_and_start(trip, needs, call)
         except BaseException as error:
             self._finish(trip, error)
@@ -176,6 +192,47 @@ class Pipeline:
                     {"budget": warning},
                 )
             )
+
+    async def _screen_request(
+        self, trip: Trip, request: ChatCompletionRequest
+    ) -> GuardOutcome | None:
+        """guards.in: personal data, unsafe content, injection, per the caller's policy."""
+        assert trip.admission is not None
+        identity = trip.admission.identity
+        policy = identity.guard_policy or self.guards.policy_name(
+            route=request.model, key=identity.key_id or identity.app
+        )
+        if policy == "off":
+            return None
+        try:
+            outcome = await self.guards.screen_request(request, policy)
+        except (GuardBlocked, GuardUnavailable) as error:
+            trip.guard_decisions = list(getattr(error, "decisions", []))
+            raise
+        # The same list grows with output screening; the ledger reads it at the end.
+        trip.guard_decisions = outcome.decisions
+        return outcome
+
+    async def complete_internal(self, model: str, prompt: str) -> str:
+        """A plain answer from a route, for guards that ask a model (an LLM judge)."""
+        request = ChatCompletionRequest(
+            model=model,
+            messages=[Message(role="user", content=prompt)],
+            max_tokens=64,
+            temperature=0.0,
+        )
+        plan = self.router.select_route(model, Needs())
+
+        def call(target: Target) -> AsyncIterator[Delta]:
+            return target.provider.stream_chat(target.upstream_model, request)
+
+        started = await start_first_healthy(
+            plan, call, self.router.health, self.router.resilience, []
+        )
+        parts = [started.first.text]
+        async for delta in started.rest:
+            parts.append(delta.text)
+        return "".join(parts)
 
     async def _route_and_start(self, trip: Trip, needs: Needs, call: Call) -> Answer:
         """router, then provider: the first target that produces a first delta serves."""
@@ -243,6 +300,7 @@ class Pipeline:
                 team=identity.team if identity else None,
                 app=identity.app if identity else None,
                 cost=cost,
+                guard=_guard_json(trip.guard_decisions),
                 attempts=tuple(
                     AttemptRecord(a.target, a.status, a.http_status, a.error_code, a.latency_ms)
                     for a in trip.attempts
@@ -314,3 +372,14 @@ def _background(work: Coroutine[Any, Any, None]) -> None:
 
 def _fields(identity: Identity) -> dict[str, Any]:
     return {name: getattr(identity, name) for name in identity.__slots__}
+
+
+def _found_personal_data(outcome: GuardOutcome) -> bool:
+    return any(d.guard == "pii" and d.entities for d in outcome.decisions)
+
+
+def _guard_json(decisions: list[Decision]) -> str | None:
+    """Entity types, counts, actions and scores only: never a detected value."""
+    if not decisions:
+        return None
+    return json.dumps([d.as_dict() for d in decisions], sort_keys=True, separators=(",", ":"))

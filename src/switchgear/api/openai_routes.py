@@ -148,7 +148,22 @@ async def get_model(request: Request) -> Response:
     return Response(_encode(_model_object(target)), media_type="application/json")
 
 
+class ModerationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    input: str | list[Any]
+    model: str | None = None
+
+
+async def moderations(request: Request) -> Response:
+    gateway = _gateway(request)
+    gateway.governor.identify(caller_secret(request))
+    body = await read_body(request, gateway.config.server.max_body_bytes)
+    decoded = decode_body(body, ModerationRequest)
+    result = await gateway.guards.moderations(msgspec.structs.asdict(decoded))
+    return Response(_encode(result), media_type="application/json")
+
+
 ROUTES = [
+    Route("/v1/moderations", moderations, methods=["POST"]),
     Route("/v1/chat/completions", chat_completions, methods=["POST"]),
     Route("/v1/completions", completions, methods=["POST"]),
     Route("/v1/models", list_models, methods=["GET"]),
