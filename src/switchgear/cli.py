@@ -1,4 +1,4 @@
-"""`switchgear serve | chat | models | usage`."""
+"""`switchgear serve | chat | models | routes | usage | keys | audit | ingest | search`."""
 
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from switchgear.admin_cli import add_commands
 
     add_commands(commands, DEFAULT_URL)
+    from switchgear.knowledge_cli import add_commands as add_knowledge_commands
+
+    add_knowledge_commands(commands)
 
     routes = commands.add_parser("routes", help="the resolved route table and target health")
     routes.add_argument("--config", dest="sub_config", help="YAML config file")
@@ -81,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_audit_verify(config)
     if args.command == "routes":
         return _routes(config, args.url)
+    if args.command in ("ingest", "search", "collections"):
+        from switchgear.knowledge_cli import run_knowledge
+
+        return run_knowledge(config, args)
     if args.by:
         from switchgear.admin_cli import print_usage_report
 

@@ -13,6 +13,7 @@ import yaml
 
 from switchgear.governance.config import GovernanceConfig
 from switchgear.guards.config import GuardsConfig
+from switchgear.knowledge.config import KnowledgeConfig, RouteKnowledge
 
 EMBEDDED_MODEL_ID = "smollm2-135m-instruct"
 EMBEDDED = "embedded"
@@ -111,6 +112,8 @@ class RouteConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     require: RouteRequirements = msgspec.field(default_factory=RouteRequirements)
     # Extra attempts on the same target after a retryable failure, before moving on.
     retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 1
+    # Answer from a document collection, with numbered citations (see knowledge/config.py).
+    knowledge: RouteKnowledge | None = None
 
     def target_list(self) -> list[RouteTargetConfig]:
         return [
@@ -149,6 +152,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     )
     governance: GovernanceConfig = msgspec.field(default_factory=GovernanceConfig)
     guards: GuardsConfig = msgspec.field(default_factory=GuardsConfig)
+    knowledge: KnowledgeConfig = msgspec.field(default_factory=KnowledgeConfig)
     source: str = "<defaults>"
 
     def resolved_database_url(self) -> str | None:
@@ -341,3 +345,11 @@ def _check_routes(config: Config, file: Path, located: _Located) -> None:
                     ("routes", name, "targets", i),
                     f"unknown model `{target.model}` (known: {', '.join(sorted(model_names))})",
                 )
+        rerank = route.knowledge.rerank_route if route.knowledge else None
+        if rerank is not None and rerank not in model_names | set(config.routes):
+            raise _error_at(
+                file,
+                located,
+                ("routes", name, "knowledge", "rerank_route"),
+                f"unknown route or model `{rerank}`",
+            )

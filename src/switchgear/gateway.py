@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+from typing import TYPE_CHECKING
 
 from switchgear.config import EMBEDDED, LOCAL_PROVIDER, Config, ModelConfig
 from switchgear.governance.budgets import BudgetBook, MemorySpend, RedisSpend, SpendCounter
@@ -20,6 +22,9 @@ from switchgear.providers.registry import build_local_provider, build_remote_pro
 from switchgear.routing.router import Router
 from switchgear.routing.target import Target
 from switchgear.store import open_store
+
+if TYPE_CHECKING:
+    from switchgear.knowledge.service import Knowledge
 
 log = logging.getLogger("switchgear")
 
@@ -46,8 +51,34 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.governor = self._governor()
         self.guards = Guards(config.guards, judge=self._judge)
-        self.pipeline = Pipeline(self.governor, self.guards, self.router, self.ledger, self.metrics)
+        self.bindings = {
+            name: route.knowledge for name, route in config.routes.items() if route.knowledge
+        }
+        self._knowledge: Knowledge | None = None
+        self._knowledge_lock = threading.Lock()
+        self.pipeline = Pipeline(
+            self.governor,
+            self.guards,
+            self.router,
+            self.ledger,
+            self.metrics,
+            self.knowledge,
+            self.bindings,
+        )
         self._refresher: asyncio.Task[None] | None = None
+
+    def knowledge(self) -> Knowledge:
+        """The document index and embedder, opened on first use (a gateway that never embeds
+        or retrieves never loads the model)."""
+        with self._knowledge_lock:
+            if self._knowledge is None:
+                from switchgear.knowledge.service import Knowledge
+
+                opened = Knowledge.open(self.config.knowledge, self.config.resolved_data_dir())
+                for binding in self.bindings.values():
+                    opened.store.ensure_collection(binding.collection)
+                self._knowledge = opened
+            return self._knowledge
 
     async def _judge(self, route: str, prompt: str) -> str:
         return await self.pipeline.complete_internal(route, prompt)
@@ -106,6 +137,8 @@ class Gateway:
         await asyncio.gather(*(provider.start() for provider in self.providers.values()))
         # Guard models load before the first request, not during it.
         await asyncio.to_thread(self.guards.warm_up)
+        if self.bindings:
+            await asyncio.to_thread(lambda: self.knowledge().warm_up())
         if self.governor.keys.enforced:
             log.info("API keys required (admin key or virtual keys configured)")
         else:
@@ -135,3 +168,5 @@ class Gateway:
                 log.exception("provider failed to close")
         await asyncio.to_thread(self.ledger.close)
         self.store.close()
+        if self._knowledge is not None:
+            self._knowledge.close()

@@ -2,7 +2,7 @@
 
     auth -> guards.in -> knowledge -> router -> provider -> guards.out -> ledger
 
-Stages not built yet are marked where they go. A trip returns an `Answer` only once the provider
+A trip returns an `Answer` only once the provider
 has produced its first delta, so any failure before that becomes a proper HTTP error instead of
 a broken stream, and the ledger row is written however the trip ends.
 """
@@ -12,23 +12,22 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
-from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from switchgear.governance.governor import Admission, Governor
+from switchgear.governance.governor import Forbidden, Governor
 from switchgear.governance.keys import Identity
 from switchgear.governance.registry import first_violation
 from switchgear.guards import Decision, GuardBlocked, GuardOutcome, Guards, GuardUnavailable
+from switchgear.knowledge import Reader, RouteKnowledge
+from switchgear.knowledge.stage import PassageScreening, retrieve_for, with_sources_footer
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.metrics import GatewayMetrics
-from switchgear.routing.failover import Attempt, Call, start_first_healthy
+from switchgear.routing.failover import Call, start_first_healthy
 from switchgear.routing.router import Needs, Router
 from switchgear.routing.target import Target
 from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
-from switchgear.schema.generation import Delta, Usage
+from switchgear.schema.generation import Delta
 from switchgear.schema.requests import (
     ChatCompletionRequest,
     CompletionRequest,
@@ -36,88 +35,13 @@ from switchgear.schema.requests import (
     ResponseFormatJsonSchema,
 )
 from switchgear.store.base import AdminEvent, AttemptRecord, UsageRecord
+from switchgear.trip import Answer, Trip, close_stream
+
+if TYPE_CHECKING:
+    from switchgear.knowledge.embeddings_api import EmbeddingsRequest, SearchRequest
+    from switchgear.knowledge.service import Knowledge
 
 STATUS_CLIENT_CLOSED = 499
-
-
-@dataclass(slots=True)
-class Trip:
-    """What the ledger and metrics need to know about one request, filled in as it goes."""
-
-    endpoint: str
-    model: str
-    stream: bool
-    user: str | None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    created_at: float = field(default_factory=time.time)
-    started: float = field(default_factory=time.perf_counter)
-    admission: Admission | None = None
-    guard_decisions: list[Decision] = field(default_factory=list)
-    route: str | None = None
-    target: Target | None = None
-    attempts: list[Attempt] = field(default_factory=list)
-    first_delta_at: float | None = None
-    recorded: Future[None] | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-class Answer:
-    """A started answer: iterate it for deltas. Ending the iteration early cancels generation."""
-
-    def __init__(
-        self,
-        first: Delta,
-        rest: AsyncIterator[Delta],
-        trip: Trip,
-        finish: Callable[[Trip, BaseException | None], None],
-    ) -> None:
-        self.trip = trip
-        self._first = first
-        self._rest = rest
-        self._finish = finish
-        self._started = False
-        self._count(first)
-
-    @property
-    def target(self) -> Target:
-        assert self.trip.target is not None
-        return self.trip.target
-
-    def _count(self, delta: Delta) -> None:
-        if delta.usage is not None:
-            self.trip.prompt_tokens += delta.usage.prompt_tokens
-            self.trip.completion_tokens += delta.usage.completion_tokens
-
-    async def deltas(self) -> AsyncIterator[Delta]:
-        self._started = True
-        outcome: BaseException | None = None
-        try:
-            yield self._first
-            async for delta in self._rest:
-                self._count(delta)
-                yield delta
-        except BaseException as error:
-            outcome = error
-            raise
-        finally:
-            await _close(self._rest)
-            self._finish(self.trip, outcome)
-
-    async def abandon(self) -> None:
-        """For a caller that stops before iterating: cancels generation, still writes the ledger."""
-        if not self._started:
-            self._started = True
-            await _close(self._rest)
-            self._finish(self.trip, ClientDisconnected())
-
-    async def recorded(self) -> None:
-        """Waits until the ledger row is committed; the API calls it before the last byte."""
-        if self.trip.recorded is not None:
-            await asyncio.wrap_future(self.trip.recorded)
-
-    def usage(self) -> Usage:
-        return Usage(self.trip.prompt_tokens, self.trip.completion_tokens)
 
 
 class Pipeline:
@@ -128,12 +52,17 @@ class Pipeline:
         router: Router,
         ledger: LedgerWriter,
         metrics: GatewayMetrics,
+        knowledge: Callable[[], Knowledge],
+        bindings: dict[str, RouteKnowledge],
     ) -> None:
         self.governor = governor
         self.guards = guards
         self.router = router
         self.ledger = ledger
         self.metrics = metrics
+        # Opened on first use: a gateway without knowledge routes never loads the embedder.
+        self.knowledge = knowledge
+        self.bindings = bindings
 
     async def start_chat(self, request: ChatCompletionRequest, secret: str | None = None) -> Answer:
         trip = Trip("chat.completions", request.model, bool(request.stream), request.user)
@@ -143,7 +72,9 @@ class Pipeline:
             guarded = await self._screen_request(trip, request)
             if guarded is not None:
                 request = guarded.request
-            # knowledge: retrieval for collection-bound routes (knowledge issue).
+            binding = self.bindings.get(request.model)
+            if binding is not None:
+                request = await self._retrieve(trip, request, binding, guarded)
             needs = Needs(
                 tools=bool(request.tools or request.functions),
                 json_schema=isinstance(request.response_format, ResponseFormatJsonSchema),
@@ -156,7 +87,11 @@ class Pipeline:
             def call(target: Target) -> AsyncIterator[Delta]:
                 deltas = target.provider.stream_chat(target.upstream_model, screened)
                 # guards.out: restore pseudonyms, screen the answer.
-                return deltas if guarded is None else self.guards.guard_answer(deltas, guarded)
+                if guarded is not None:
+                    deltas = self.guards.guard_answer(deltas, guarded)
+                if binding is not None and binding.sources_footer and trip.citations:
+                    deltas = with_sources_footer(deltas, trip.citations)
+                return deltas
 
             return await self._route_and_start(trip, needs, call)
         except BaseException as error:
@@ -212,6 +147,70 @@ class Pipeline:
         # The same list grows with output screening; the ledger reads it at the end.
         trip.guard_decisions = outcome.decisions
         return outcome
+
+    async def _retrieve(
+        self,
+        trip: Trip,
+        request: ChatCompletionRequest,
+        binding: RouteKnowledge,
+        guarded: GuardOutcome | None,
+    ) -> ChatCompletionRequest:
+        """knowledge: the passages this caller may read, as numbered sources in the prompt;
+        retrieved text goes through the injection guard of the caller's policy."""
+        assert trip.admission is not None
+        identity = trip.admission.identity
+        reader = Reader(user=identity.user, team=identity.team, app=identity.app)
+        check = self.guards.retrieved_text_check(guarded.policy) if guarded else None
+        screening = PassageScreening(check[0], check[1]) if check else None
+        rerank_route = binding.rerank_route
+
+        async def complete(prompt: str) -> str:
+            assert rerank_route is not None
+            return await self.complete_internal(rerank_route, prompt)
+
+        augmented = await retrieve_for(
+            self.knowledge(),
+            request,
+            binding,
+            reader,
+            injection=(screening, check[2]) if screening and check else None,
+            complete=complete if rerank_route else None,
+        )
+        if screening is not None and (screening.dropped or screening.flagged):
+            action = "drop" if screening.dropped else "flag"
+            decision = Decision("injection.knowledge", action, score=screening.top_score)
+            trip.guard_decisions.append(decision)
+        trip.citations = augmented.citations
+        return augmented.request
+
+    async def embed(self, request: EmbeddingsRequest, secret: str | None) -> dict[str, Any]:
+        """`/v1/embeddings`: the same auth, limits and ledger row as a chat request."""
+        trip = Trip("embeddings", request.model, stream=False, user=request.user)
+        trip.route = "knowledge"
+        try:
+            await self._admit(trip, secret, 0)
+            body = await asyncio.to_thread(self.knowledge().embeddings, request)
+            trip.prompt_tokens = int(body["usage"]["prompt_tokens"])
+        except BaseException as error:
+            self._finish(trip, error)
+            raise
+        self._finish(trip, None)
+        if trip.recorded is not None:
+            await asyncio.wrap_future(trip.recorded)
+        return body
+
+    async def search(self, request: SearchRequest, secret: str | None) -> dict[str, Any]:
+        """`/v1/search`: retrieval only, filtered by the caller's identity like a chat route."""
+        identity = self.governor.identify(secret)
+        if request.model is not None and not identity.may_use(request.model):
+            raise Forbidden(f"This key may not use `{request.model}`.", code="model_not_allowed")
+        reader = Reader(user=identity.user, team=identity.team, app=identity.app)
+        bound = self.bindings.get(request.model) if request.model else None
+        if request.model is not None and bound is None:
+            raise InvalidRequest(
+                f"`{request.model}` is not bound to a knowledge collection.", param="model"
+            )
+        return await asyncio.to_thread(self.knowledge().search_response, request, reader, bound)
 
     async def complete_internal(self, model: str, prompt: str) -> str:
         """A plain answer from a route, for guards that ask a model (an LLM judge)."""
@@ -341,13 +340,7 @@ async def _each_prompt(
             async for delta in stream:
                 yield delta
         finally:
-            await _close(stream)
-
-
-async def _close(stream: AsyncIterator[Delta]) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        await aclose()
+            await close_stream(stream)
 
 
 def _classify(outcome: BaseException | None) -> tuple[str, int, str | None]:

@@ -40,11 +40,11 @@ class KeySpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     budgets: dict[str, float] | None = None
 
 
-def _json(body: Any, status: int = 200) -> Response:
+def json_response(body: Any, status: int = 200) -> Response:
     return Response(_encode(body), status_code=status, media_type="application/json")
 
 
-def _admin(request: Request) -> Gateway:
+def admin_gateway(request: Request) -> Gateway:
     """The admin key when one is configured; otherwise loopback callers only."""
     gateway: Gateway = request.app.state.gateway
     keys = gateway.governor.keys
@@ -60,22 +60,26 @@ def _admin(request: Request) -> Gateway:
     return gateway
 
 
-async def _audit(gateway: Gateway, action: str, subject: str, detail: dict[str, Any]) -> None:
+async def audit_admin_action(
+    gateway: Gateway, action: str, subject: str, detail: dict[str, Any]
+) -> None:
     event = AdminEvent(time.time(), "admin", action, subject, detail)
     await asyncio.wrap_future(gateway.ledger.record(event))
 
 
 async def create_key(request: Request) -> Response:
-    gateway = _admin(request)
+    gateway = admin_gateway(request)
     spec = decode_body(await read_body(request, 65536), KeySpec)
     row, secret = gateway.governor.keys.create(msgspec.structs.asdict(spec))
-    await _audit(gateway, "keys.create", row.id, public_view(row))
-    return _json({**public_view(row), "key": secret}, status=201)
+    await audit_admin_action(gateway, "keys.create", row.id, public_view(row))
+    return json_response({**public_view(row), "key": secret}, status=201)
 
 
 async def list_keys(request: Request) -> Response:
-    gateway = _admin(request)
-    return _json({"object": "list", "data": [public_view(r) for r in gateway.governor.keys.list()]})
+    gateway = admin_gateway(request)
+    return json_response(
+        {"object": "list", "data": [public_view(r) for r in gateway.governor.keys.list()]}
+    )
 
 
 def _key_id(request: Request, gateway: Gateway) -> str:
@@ -88,37 +92,37 @@ def _key_id(request: Request, gateway: Gateway) -> str:
 
 
 async def get_key(request: Request) -> Response:
-    gateway = _admin(request)
-    return _json(public_view(gateway.governor.keys.get(_key_id(request, gateway))))
+    gateway = admin_gateway(request)
+    return json_response(public_view(gateway.governor.keys.get(_key_id(request, gateway))))
 
 
 async def update_key(request: Request) -> Response:
-    gateway = _admin(request)
+    gateway = admin_gateway(request)
     key_id = _key_id(request, gateway)
     spec = decode_body(await read_body(request, 65536), KeySpec)
     row = gateway.governor.keys.update(key_id, msgspec.structs.asdict(spec))
-    await _audit(gateway, "keys.update", key_id, msgspec.to_builtins(spec))
-    return _json(public_view(row))
+    await audit_admin_action(gateway, "keys.update", key_id, msgspec.to_builtins(spec))
+    return json_response(public_view(row))
 
 
 async def revoke_key(request: Request) -> Response:
-    gateway = _admin(request)
+    gateway = admin_gateway(request)
     key_id = _key_id(request, gateway)
     row = gateway.governor.keys.revoke(key_id)
-    await _audit(gateway, "keys.revoke", key_id, {})
-    return _json(public_view(row))
+    await audit_admin_action(gateway, "keys.revoke", key_id, {})
+    return json_response(public_view(row))
 
 
 async def rotate_key(request: Request) -> Response:
-    gateway = _admin(request)
+    gateway = admin_gateway(request)
     key_id = _key_id(request, gateway)
     row, secret = gateway.governor.keys.rotate(key_id)
-    await _audit(gateway, "keys.rotate", key_id, {"prefix": row.prefix})
-    return _json({**public_view(row), "key": secret})
+    await audit_admin_action(gateway, "keys.rotate", key_id, {"prefix": row.prefix})
+    return json_response({**public_view(row), "key": secret})
 
 
 async def usage(request: Request) -> Response:
-    gateway = _admin(request)
+    gateway = admin_gateway(request)
     params = request.query_params
     group_by = [g for g in params.get("group_by", "model").split(",") if g]
     unknown = [g for g in group_by if g not in GROUPS]
@@ -135,12 +139,14 @@ async def usage(request: Request) -> Response:
     report = usage_report(rows, group_by, targets, reference)
     if params.get("format") == "csv":
         return Response(to_csv(report), media_type="text/csv")
-    return _json({"object": "list", "group_by": group_by, "data": report})
+    return json_response({"object": "list", "group_by": group_by, "data": report})
 
 
 async def models(request: Request) -> Response:
-    gateway = _admin(request)
-    return _json({"object": "list", "data": [registry_entry(t) for t in gateway.router.targets]})
+    gateway = admin_gateway(request)
+    return json_response(
+        {"object": "list", "data": [registry_entry(t) for t in gateway.router.targets]}
+    )
 
 
 def registry_entry(target: Any) -> dict[str, Any]:
@@ -164,10 +170,10 @@ def registry_entry(target: Any) -> dict[str, Any]:
 
 
 async def audit_verify(request: Request) -> Response:
-    gateway = _admin(request)
+    gateway = admin_gateway(request)
     gateway.ledger.flush()
     report = verify_chain(await asyncio.to_thread(gateway.store.read_audit))
-    return _json({"entries": report.entries, "ok": report.ok, "problem": report.problem})
+    return json_response({"entries": report.entries, "ok": report.ok, "problem": report.problem})
 
 
 ROUTES = [

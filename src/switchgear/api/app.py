@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
-from switchgear.api import admin_routes, openai_routes, ops_routes
+from switchgear.api import admin_routes, knowledge_routes, openai_routes, ops_routes
 from switchgear.api.errors import on_gateway_error, on_http_exception, on_unexpected
 from switchgear.gateway import Gateway
 from switchgear.schema.errors import GatewayError
@@ -28,7 +28,12 @@ def create_app(gateway: Gateway) -> Starlette:
             await gateway.stop()
 
     app = Starlette(
-        routes=[*openai_routes.ROUTES, *ops_routes.ROUTES, *admin_routes.ROUTES],
+        routes=[
+            *openai_routes.ROUTES,
+            *ops_routes.ROUTES,
+            *admin_routes.ROUTES,
+            *knowledge_routes.ROUTES,
+        ],
         exception_handlers={
             GatewayError: on_gateway_error,
             HTTPException: on_http_exception,

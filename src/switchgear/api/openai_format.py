@@ -9,9 +9,10 @@ from typing import Any
 import msgspec
 
 from switchgear.api.sse import DONE, sse_event
-from switchgear.pipeline import Answer
+from switchgear.knowledge.cite import citations_body
 from switchgear.schema.errors import GatewayError
 from switchgear.schema.generation import Delta, ToolCallDelta
+from switchgear.trip import Answer
 
 _encode = msgspec.json.encode
 
@@ -81,8 +82,14 @@ def chat_completion_body(answer: Answer, collected: ChoiceText, created: int) ->
             ],
             "usage": answer.usage().as_dict(),
             "system_fingerprint": None,
+            **_citations(answer),
         }
     )
+
+
+def _citations(answer: Answer) -> dict[str, Any]:
+    """Routes bound to a collection add the sources; `[n]` in the text is `citations[n-1]`."""
+    return {"citations": citations_body(answer.citations)} if answer.citations else {}
 
 
 def text_completion_body(
@@ -121,11 +128,16 @@ async def chat_chunks(answer: Answer, include_usage: bool) -> AsyncIterator[byte
     if include_usage:
         base["usage"] = None
 
-    def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
+    def chunk(
+        delta: dict[str, Any], finish: str | None, extra: dict[str, Any] | None = None
+    ) -> bytes:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return sse_event(_encode({**base, "choices": [choice]}))
+        body = {**base, "choices": [choice], **extra} if extra else {**base, "choices": [choice]}
+        return sse_event(_encode(body))
 
-    yield chunk({"role": "assistant", "content": "", "refusal": None}, None)
+    # The sources are known before the first token: on the first chunk and the finishing one.
+    cited = _citations(answer)
+    yield chunk({"role": "assistant", "content": "", "refusal": None}, None, cited)
     try:
         async for delta in answer.deltas():
             if delta.text:
@@ -133,7 +145,7 @@ async def chat_chunks(answer: Answer, include_usage: bool) -> AsyncIterator[byte
             if delta.tool_calls:
                 yield chunk({"tool_calls": [_tool_call_piece(p) for p in delta.tool_calls]}, None)
             if delta.finish_reason is not None:
-                yield chunk({}, delta.finish_reason)
+                yield chunk({}, delta.finish_reason, cited)
     except GatewayError as error:
         yield sse_event(_encode(error.to_body()))
         return

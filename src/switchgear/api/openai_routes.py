@@ -22,10 +22,11 @@ from switchgear.api.openai_format import (
 )
 from switchgear.api.sse import EventStreamResponse
 from switchgear.gateway import Gateway
-from switchgear.pipeline import Answer
+from switchgear.knowledge.embeddings_api import EmbeddingsRequest, SearchRequest
 from switchgear.routing.target import Target
 from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
+from switchgear.trip import Answer
 
 _encode = msgspec.json.encode
 T = TypeVar("T")
@@ -162,7 +163,24 @@ async def moderations(request: Request) -> Response:
     return Response(_encode(result), media_type="application/json")
 
 
+async def embeddings(request: Request) -> Response:
+    gateway = _gateway(request)
+    decoded = await _read_request(request, gateway, EmbeddingsRequest, "embeddings")
+    body = await gateway.pipeline.embed(decoded, caller_secret(request))
+    return Response(_encode(body), media_type="application/json")
+
+
+async def search(request: Request) -> Response:
+    gateway = _gateway(request)
+    body = await read_body(request, gateway.config.server.max_body_bytes)
+    decoded = decode_body(body, SearchRequest)
+    result = await gateway.pipeline.search(decoded, caller_secret(request))
+    return Response(_encode(result), media_type="application/json")
+
+
 ROUTES = [
+    Route("/v1/embeddings", embeddings, methods=["POST"]),
+    Route("/v1/search", search, methods=["POST"]),
     Route("/v1/moderations", moderations, methods=["POST"]),
     Route("/v1/chat/completions", chat_completions, methods=["POST"]),
     Route("/v1/completions", completions, methods=["POST"]),

@@ -35,6 +35,8 @@ class Identity:
     limits: dict[str, int]
     budgets: dict[str, float]
     is_admin: bool = False
+    # The person behind the key (its `metadata.user`), for document permissions.
+    user: str | None = None
 
     def may_use(self, name: str) -> bool:
         return self.is_admin or not self.allowed_models or name in self.allowed_models
@@ -89,6 +91,7 @@ class KeyRing:
             tags=row.tags,
             limits=row.limits,
             budgets=row.budgets,
+            user=_user_of(row.metadata),
         )
 
     def is_admin_secret(self, secret: str) -> bool:
@@ -184,3 +187,8 @@ def public_view(row: KeyRow) -> dict[str, Any]:
         "updated_at": row.updated_at,
         "revoked_at": row.revoked_at,
     }
+
+
+def _user_of(metadata: dict[str, Any]) -> str | None:
+    user = metadata.get("user")
+    return user if isinstance(user, str) and user else None

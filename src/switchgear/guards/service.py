@@ -110,6 +110,24 @@ class Guards:
 
         return LlamaGuardModerator(complete, special_tokens=b.special_tokens)
 
+    def retrieved_text_check(
+        self, policy_name: str
+    ) -> tuple[float, bool, Callable[[str], float]] | None:
+        """For text the caller did not write (retrieved documents): the policy's injection
+        threshold, whether a hit is dropped (`block`) or only flagged, and the scorer. None
+        when the policy does not screen for injection."""
+        if policy_name == "off":
+            return None
+        policy = self.policy(policy_name)
+        if not policy.injection.enabled:
+            return None
+        detector = self._injection
+
+        def score(text: str) -> float:
+            return detector.score(text).score
+
+        return policy.injection.threshold, policy.injection.action == "block", score
+
     # -- request side ---------------------------------------------------------------------
     async def screen_request(
         self, request: ChatCompletionRequest, policy_name: str

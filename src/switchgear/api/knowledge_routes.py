@@ -1,0 +1,104 @@
+"""Admin API for document collections: list, upload (multipart), delete. Thin: validate, call
+`Knowledge` in a worker thread, convert back; every change goes into the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from switchgear.api.admin_routes import admin_gateway, audit_admin_action, json_response
+from switchgear.schema.errors import InvalidRequest, NotFound
+
+MAX_FILES_PER_UPLOAD = 1000
+
+
+def _collection(request: Request) -> str:
+    name: str = request.path_params["collection"]
+    return name
+
+
+async def list_collections(request: Request) -> Response:
+    gateway = admin_gateway(request)
+    found = await asyncio.to_thread(lambda: gateway.knowledge().collections())
+    return json_response({"object": "list", "data": [dataclasses.asdict(c) for c in found]})
+
+
+async def list_documents(request: Request) -> Response:
+    gateway = admin_gateway(request)
+    collection = _collection(request)
+    knowledge = await asyncio.to_thread(gateway.knowledge)
+    if not knowledge.store.has_collection(collection):
+        raise NotFound(f"No knowledge collection `{collection}`.", param="collection")
+    found = await asyncio.to_thread(knowledge.documents, collection)
+    return json_response({"object": "list", "data": [dataclasses.asdict(d) for d in found]})
+
+
+async def upload_documents(request: Request) -> Response:
+    """`multipart/form-data`: one or more `file` parts, optional `acl` fields (each an entry
+    or a comma-separated list). The reply is the ingest report, one line per file."""
+    gateway = admin_gateway(request)
+    collection = _collection(request)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidRequest("Upload documents as multipart/form-data `file` parts.")
+    try:
+        form = await request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=100)
+    except Exception as error:  # starlette raises its own HTTPException or a parser error
+        raise InvalidRequest(f"Unreadable multipart body: {error}") from error
+    try:
+        limit = gateway.config.knowledge.max_file_bytes
+        uploads: list[tuple[str, bytes]] = []
+        acl: list[str] = []
+        for field, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                # One byte past the limit is enough for ingest to report the file as too big.
+                uploads.append((value.filename or field, await value.read(limit + 1)))
+            elif field == "acl":
+                acl += [entry for entry in value.split(",") if entry.strip()]
+    finally:
+        await form.close()
+    if not uploads:
+        raise InvalidRequest("No `file` part in the upload.", param="file")
+    knowledge = await asyncio.to_thread(gateway.knowledge)
+    report = await asyncio.to_thread(knowledge.ingest_uploads, uploads, collection, acl=acl or None)
+    body = report.to_dict()
+    detail = {"files": [(f["source"], f["status"]) for f in body["files"]], "acl": acl}
+    await audit_admin_action(gateway, "knowledge.ingest", collection, detail)
+    return json_response(body)
+
+
+async def delete_document(request: Request) -> Response:
+    gateway = admin_gateway(request)
+    collection = _collection(request)
+    source: str = request.path_params["source"]
+    knowledge = await asyncio.to_thread(gateway.knowledge)
+    removed = await asyncio.to_thread(knowledge.delete_documents, collection, [source])
+    if not removed:
+        raise NotFound(f"No document `{source}` in `{collection}`.", param="source")
+    await audit_admin_action(gateway, "knowledge.delete", collection, {"source": source})
+    return json_response({"object": "knowledge.document", "source": source, "deleted": True})
+
+
+async def delete_collection(request: Request) -> Response:
+    gateway = admin_gateway(request)
+    collection = _collection(request)
+    knowledge = await asyncio.to_thread(gateway.knowledge)
+    if not await asyncio.to_thread(knowledge.delete_collection, collection):
+        raise NotFound(f"No knowledge collection `{collection}`.", param="collection")
+    await audit_admin_action(gateway, "knowledge.delete_collection", collection, {})
+    return json_response({"object": "knowledge.collection", "name": collection, "deleted": True})
+
+
+_BASE = "/admin/knowledge/collections"
+ROUTES = [
+    Route(_BASE, list_collections, methods=["GET"]),
+    Route(_BASE + "/{collection}", delete_collection, methods=["DELETE"]),
+    Route(_BASE + "/{collection}/documents", list_documents, methods=["GET"]),
+    Route(_BASE + "/{collection}/documents", upload_documents, methods=["POST"]),
+    Route(_BASE + "/{collection}/documents/{source:path}", delete_document, methods=["DELETE"]),
+]

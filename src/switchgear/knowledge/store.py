@@ -1,0 +1,121 @@
+"""The knowledge store interface. Ingest and retrieval depend on this protocol only; SQLite
+(sqlite-vec + FTS5, one file) implements it now, Postgres (pgvector + tsvector) can later.
+
+Contract every backend keeps:
+- `replace_document`, `set_acl`, `delete_document` are atomic: after an error nothing of the
+  new version is visible and the old version (if any) is intact.
+- `search_text` and `search_vector` apply the reader's permissions inside the query that ranks,
+  so an unreadable chunk is never among the `limit` results (no post-filtering shortfall) and
+  never leaves the database.
+- Chunk ids are never reused, so a citation of a deleted chunk can never resolve to new text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from switchgear.knowledge.acl import Acl, Reader
+from switchgear.knowledge.embedder import Vectors
+from switchgear.knowledge.records import ChunkDraft, Passage
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentState:
+    content_hash: str
+    fingerprint: str
+    acl_key: str
+    chunks: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentWrite:
+    collection: str
+    source: str
+    title: str
+    format: str
+    content_hash: str
+    fingerprint: str
+    acl: Acl
+    pages: int | None
+    size_bytes: int
+    chunks: Sequence[ChunkDraft]
+    vectors: Vectors
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A ranked chunk id from one retriever; `rank` starts at 1. Higher `score` is better."""
+
+    chunk_id: int
+    rank: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionInfo:
+    name: str
+    description: str
+    documents: int
+    chunks: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    source: str
+    title: str
+    format: str
+    chunks: int
+    pages: int | None
+    acl: list[str]
+    content_hash: str
+    ingested_at: float
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (e.g. it was built with another embedding model)."""
+
+
+class KnowledgeStore(Protocol):
+    def bind_model(self, model_id: str, dimensions: int) -> None:
+        """Records the embedding model on first use; refuses a different one later."""
+        ...
+
+    def ensure_collection(self, name: str, description: str = "") -> None: ...
+
+    def has_collection(self, name: str) -> bool: ...
+
+    def collections(self) -> list[CollectionInfo]: ...
+
+    def delete_collection(self, name: str) -> bool: ...
+
+    def documents(self, collection: str) -> list[DocumentInfo]: ...
+
+    def document_state(self, collection: str, source: str) -> DocumentState | None: ...
+
+    def sources(self, collection: str, prefix: str = "") -> list[str]: ...
+
+    def replace_document(self, document: DocumentWrite) -> None: ...
+
+    def set_acl(self, collection: str, source: str, acl: Acl) -> bool: ...
+
+    def delete_document(self, collection: str, source: str) -> bool: ...
+
+    def search_text(
+        self, collection: str, terms: Sequence[str], reader: Reader, limit: int
+    ) -> list[Hit]: ...
+
+    def search_vector(
+        self, collection: str, vector: Vectors, reader: Reader, limit: int
+    ) -> list[Hit]: ...
+
+    def passages(self, chunk_ids: Sequence[int], reader: Reader) -> dict[int, Passage]:
+        """The readable chunks among `chunk_ids` (score 0; the retriever sets scores)."""
+        ...
+
+    def chunk_count(self) -> int:
+        """All chunks in the store (every collection): for stats and benchmarks."""
+        ...
+
+    def close(self) -> None: ...
