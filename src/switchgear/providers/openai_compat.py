@@ -64,6 +64,20 @@ class _Chunk(msgspec.Struct):
 _decode_chunk = msgspec.json.Decoder(_Chunk).decode
 
 
+_wire_names: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _fields_of(kind: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:
+    """(attribute, JSON name) per field. Cached: `msgspec.structs.fields` evaluates the type
+    annotations on every call, which cost ~0.8 ms of CPU per proxied request."""
+    found = _wire_names.get(kind)
+    if found is None:
+        found = _wire_names[kind] = tuple(
+            (f.name, f.encode_name) for f in msgspec.structs.fields(kind)
+        )
+    return found
+
+
 def to_wire(value: Any) -> Any:
     """A request struct as JSON-ready values, leaving out unset (None) fields.
 
@@ -75,10 +89,10 @@ def to_wire(value: Any) -> Any:
         out: dict[str, Any] = {}
         if isinstance(config.tag_field, str):
             out[config.tag_field] = config.tag
-        for field in msgspec.structs.fields(value):
-            item = getattr(value, field.name)
+        for name, wire in _fields_of(type(value)):
+            item = getattr(value, name)
             if item is not None:
-                out[field.encode_name] = to_wire(item)
+                out[wire] = to_wire(item)
         return out
     if isinstance(value, list):
         return [to_wire(item) for item in value]
