@@ -531,7 +531,7 @@ def main() -> int:
         "--whatif",
         action="append",
         help="also run Switchgear with these bench/gateway/whatif.py patches (repeatable), "
-        "e.g. to_wire,quiet_httpx,aiohttp",
+        "e.g. aiohttp,ledger_async",
     )
     parser.add_argument("--pool", type=int, default=256, help="Switchgear upstream connections")
     parser.add_argument("--probe-requests", type=int, help="paced streams at c=1 (default 40)")

@@ -2,13 +2,10 @@
 saving can be measured in the real pipeline before anyone edits src/ (bench only; nothing here
 is how the fix should be written).
 
-    .venv/bin/python bench/gateway/whatif.py --patches to_wire,quiet_httpx,aiohttp -- \
+    .venv/bin/python bench/gateway/whatif.py --patches aiohttp -- \
         serve --config switchgear.yaml --port 8080
 
 Patches:
-  to_wire      cache each request Struct type's field names (msgspec.structs.fields evaluates
-               the type annotations on every call: ~0.8 ms per request)
-  quiet_httpx  httpx logs every upstream request at INFO; raise its logger to WARNING
   aiohttp      upstream POSTs through one aiohttp ClientSession instead of httpx.AsyncClient
                (aiohttp comes from the stack venv that bench/gateway/stack.py makes)
   ledger_async resolve the ledger future without waiting for the commit (what "reply before
@@ -18,49 +15,12 @@ Patches:
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
 STACK_SITE = Path.home() / ".cache" / "switchgear-bench" / "stack" / "lib"
-
-
-def patch_to_wire() -> None:
-    import msgspec
-
-    from switchgear.providers import openai_compat
-
-    names: dict[type, tuple[tuple[str, str], ...]] = {}
-
-    def to_wire(value: Any) -> Any:
-        if isinstance(value, msgspec.Struct):
-            kind = type(value)
-            fields = names.get(kind)
-            if fields is None:
-                fields = names[kind] = tuple(
-                    (f.name, f.encode_name) for f in msgspec.structs.fields(kind)
-                )
-            config = value.__struct_config__
-            out: dict[str, Any] = {}
-            if isinstance(config.tag_field, str):
-                out[config.tag_field] = config.tag
-            for name, wire in fields:
-                item = getattr(value, name)
-                if item is not None:
-                    out[wire] = to_wire(item)
-            return out
-        if isinstance(value, list):
-            return [to_wire(item) for item in value]
-        return value
-
-    openai_compat.to_wire = to_wire
-
-
-def patch_quiet_httpx() -> None:
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # configure_logging runs later and only touches the root and uvicorn loggers.
 
 
 def patch_aiohttp() -> None:
@@ -141,8 +101,6 @@ def patch_ledger_async() -> None:
 
 
 PATCHES = {
-    "to_wire": patch_to_wire,
-    "quiet_httpx": patch_quiet_httpx,
     "aiohttp": patch_aiohttp,
     "ledger_async": patch_ledger_async,
 }
@@ -150,7 +108,7 @@ PATCHES = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--patches", default="to_wire,quiet_httpx")
+    parser.add_argument("--patches", default="aiohttp")
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     for name in [p for p in args.patches.split(",") if p]:

@@ -117,8 +117,7 @@ def evaluate(
                 Reader(),
                 top_k=K,
                 candidates=retrieval.candidates,
-                vector_weight=retrieval.vector_weight,
-                **options,
+                **{"vector_weight": retrieval.vector_weight, **options},
             )
             latencies.setdefault(name, []).append(time.perf_counter() - started)
             pair = score([p.text for p in passages], question.keys)
@@ -140,7 +139,20 @@ def main() -> None:
         default=0,
         help="add this many superseded-rule passages (hard negatives) to the collection",
     )
+    parser.add_argument(
+        "--weights",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also score minmax fusion at these vector weights (the default is 0.6)",
+    )
     args = parser.parse_args()
+    for weight in args.weights:
+        VARIANTS[f"hybrid, minmax w={weight}"] = {
+            "mode": "hybrid",
+            "fusion": "minmax",
+            "vector_weight": weight,
+        }
     os.environ["BENCH_THREADS"] = str(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "handbook"

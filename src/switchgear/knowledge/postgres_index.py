@@ -34,6 +34,7 @@ from switchgear.knowledge.store import (
     DocumentWrite,
     Hit,
     StoreError,
+    passage_of,
 )
 
 _SCHEMA = [
@@ -327,19 +328,7 @@ class PostgresKnowledgeStore:
             WHERE c.id = ANY (%s) AND c.acl_id = ANY {_ALLOWED}""",
             (list(chunk_ids), list(reader.principals())),
         )
-        return {
-            int(r[0]): Passage(
-                chunk_id=int(r[0]),
-                collection=r[1],
-                source=r[2],
-                title=r[3],
-                section=r[4],
-                page=r[5],
-                text=r[6],
-                score=0.0,
-            )
-            for r in rows
-        }
+        return {int(r[0]): passage_of(r) for r in rows}
 
     def chunk_count(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM knowledge_chunks")[0][0])

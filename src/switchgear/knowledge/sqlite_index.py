@@ -34,6 +34,7 @@ from switchgear.knowledge.store import (
     DocumentWrite,
     Hit,
     StoreError,
+    passage_of,
 )
 
 # BM25 column weights: title, section (heading path), text.
@@ -315,19 +316,7 @@ class SqliteKnowledgeStore:
             """,
             (*chunk_ids, *principals),
         )
-        return {
-            row[0]: Passage(
-                chunk_id=row[0],
-                collection=row[1],
-                source=row[2],
-                title=row[3],
-                section=row[4],
-                page=row[5],
-                text=row[6],
-                score=0.0,
-            )
-            for row in rows
-        }
+        return {int(row[0]): passage_of(row) for row in rows}
 
     def chunk_count(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM chunks")[0][0])

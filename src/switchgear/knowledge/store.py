@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from switchgear.knowledge.acl import Acl, Reader
 from switchgear.knowledge.embedder import Vectors
@@ -71,6 +71,20 @@ class DocumentInfo:
     acl: list[str]
     content_hash: str
     ingested_at: float
+
+
+def passage_of(row: Sequence[Any]) -> Passage:
+    """A `passages` query row: id, collection, source, title, section, page, text."""
+    return Passage(
+        chunk_id=int(row[0]),
+        collection=row[1],
+        source=row[2],
+        title=row[3],
+        section=row[4],
+        page=row[5],
+        text=row[6],
+        score=0.0,
+    )
 
 
 class StoreError(RuntimeError):
