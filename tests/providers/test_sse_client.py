@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
-import httpx
+import aiohttp
 import pytest
+from multidict import CIMultiDict
 
 from switchgear.providers.http_errors import (
     error_from_event,
@@ -79,18 +81,18 @@ def test_an_endless_line_fails_instead_of_growing() -> None:
 
 
 def test_retry_after_forms() -> None:
-    assert parse_retry_after(httpx.Headers({"retry-after": "7"})) == 7.0
-    assert parse_retry_after(httpx.Headers({"retry-after": "1.5"})) == 1.5
-    assert parse_retry_after(httpx.Headers({"retry-after-ms": "250", "retry-after": "9"})) == 0.25
-    date = httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:30 GMT"})
+    assert parse_retry_after(CIMultiDict({"retry-after": "7"})) == 7.0
+    assert parse_retry_after(CIMultiDict({"retry-after": "1.5"})) == 1.5
+    assert parse_retry_after(CIMultiDict({"retry-after-ms": "250", "retry-after": "9"})) == 0.25
+    date = CIMultiDict({"retry-after": "Wed, 21 Oct 2015 07:28:30 GMT"})
     assert parse_retry_after(date, now=1445412480.0) == 30.0
     assert parse_retry_after(date) == 0.0  # a date in the past means now
-    assert parse_retry_after(httpx.Headers({"retry-after": "soon"})) is None
-    assert parse_retry_after(httpx.Headers()) is None
+    assert parse_retry_after(CIMultiDict({"retry-after": "soon"})) is None
+    assert parse_retry_after(CIMultiDict()) is None
 
 
 def test_status_mapping() -> None:
-    headers = httpx.Headers({"retry-after": "3"})
+    headers = CIMultiDict({"retry-after": "3"})
     body = b'{"error": {"message": "slow down", "type": "requests", "code": "rate_limit_exceeded"}}'
     limited = error_from_status(429, headers, body, "up", ())
     assert (limited.status, limited.retryable, limited.retry_after) == (429, True, 3.0)
@@ -100,12 +102,12 @@ def test_status_mapping() -> None:
         "requests",
     )
 
-    server = error_from_status(503, httpx.Headers(), b"<html>oops</html>", "up", ())
+    server = error_from_status(503, CIMultiDict(), b"<html>oops</html>", "up", ())
     assert (server.status, server.retryable) == (502, True)
     assert "HTTP 503" in server.message and "<html>oops</html>" in server.message
 
     anthropic = b'{"type": "error", "error": {"type": "invalid_request_error", "message": "bad"}}'
-    bad = error_from_status(400, httpx.Headers(), anthropic, "up", ())
+    bad = error_from_status(400, CIMultiDict(), anthropic, "up", ())
     assert (bad.status, bad.retryable, bad.message, bad.type) == (
         400,
         False,
@@ -116,7 +118,7 @@ def test_status_mapping() -> None:
 
 def test_refused_credentials_never_echo_the_key() -> None:
     body = b'{"error": {"message": "Incorrect API key provided: sk-secret-123456"}}'
-    error = error_from_status(401, httpx.Headers(), body, "up", secrets_of("sk-secret-123456", {}))
+    error = error_from_status(401, CIMultiDict(), body, "up", secrets_of("sk-secret-123456", {}))
     assert "sk-secret-123456" not in error.message
     assert (error.status, error.retryable, error.code) == (502, True, "upstream_auth_failed")
 
@@ -128,13 +130,27 @@ def test_secret_headers_are_redacted_too() -> None:
 
 
 def test_exception_mapping() -> None:
-    refused = error_from_exception(httpx.ConnectError("refused"), "up", streaming=False)
+    async def refused_error() -> aiohttp.ClientError:
+        with socket.socket() as unused:  # a port nothing listens on
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(aiohttp.ClientError) as caught:
+                await session.get(f"http://127.0.0.1:{port}/")
+        return caught.value
+
+    error = asyncio.run(refused_error())
+    refused = error_from_exception(error, "up", streaming=False)
     assert (refused.status, refused.retryable, refused.code) == (502, True, "upstream_unreachable")
-    timeout = error_from_exception(httpx.ReadTimeout("slow"), "up", streaming=False)
+    timeout = error_from_exception(aiohttp.SocketTimeoutError("slow"), "up", streaming=False)
     assert (timeout.status, timeout.retryable) == (504, True)
-    cut = error_from_exception(httpx.RemoteProtocolError("cut"), "up", streaming=True)
+    connect = error_from_exception(aiohttp.ConnectionTimeoutError("busy"), "up", streaming=False)
+    assert "did not accept a connection" in connect.message
+    cut = error_from_exception(aiohttp.ServerDisconnectedError(), "up", streaming=True)
     assert (cut.status, cut.retryable, cut.code) == (502, True, "upstream_stream_broken")
-    config = error_from_exception(httpx.UnsupportedProtocol("ftp"), "up", streaming=False)
+    payload = error_from_exception(aiohttp.ClientPayloadError("cut"), "up", streaming=True)
+    assert payload.code == "upstream_stream_broken"
+    config = error_from_exception(aiohttp.InvalidURL("ftp://x"), "up", streaming=False)
     assert config.retryable is False
 
 

@@ -7,12 +7,14 @@ Messages name the provider (from the config), never its URL or credentials.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
-import httpx
+import aiohttp
 import msgspec
 
 from switchgear.schema.errors import UpstreamError
@@ -68,27 +70,27 @@ def stream_broken(provider: str, detail: str) -> UpstreamError:
 
 
 def error_from_exception(
-    error: httpx.HTTPError, provider: str, *, streaming: bool
+    error: aiohttp.ClientError | asyncio.TimeoutError, provider: str, *, streaming: bool
 ) -> UpstreamError:
     """`streaming` is True once response headers arrived: a lost connection then cut an answer."""
     name = f"The upstream `{provider}`"
-    if isinstance(error, httpx.ConnectTimeout):
+    if isinstance(error, aiohttp.ConnectionTimeoutError):  # no pooled connection, or no accept
         return UpstreamError(
             f"{name} did not accept a connection in time.",
             retryable=True,
             status=504,
             code=CODE_TIMEOUT,
         )
-    if isinstance(error, httpx.TimeoutException):  # read, write and pool timeouts
+    if isinstance(error, asyncio.TimeoutError):  # sock_read: no byte within timeout_s
         what = "stopped sending its answer" if streaming else "did not answer in time"
         return UpstreamError(f"{name} {what}.", retryable=True, status=504, code=CODE_TIMEOUT)
-    if isinstance(error, httpx.ConnectError):
+    if isinstance(error, aiohttp.ClientConnectorError):
         return UpstreamError(
             f"{name} could not be reached (connection failed).",
             retryable=True,
             code=CODE_UNREACHABLE,
         )
-    if isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+    if isinstance(error, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
         # The configuration is wrong; trying again cannot help.
         return UpstreamError(
             f"{name} is misconfigured: {type(error).__name__}.",
@@ -102,7 +104,7 @@ def error_from_exception(
     )
 
 
-def parse_retry_after(headers: httpx.Headers, now: float | None = None) -> float | None:
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds to wait: OpenAI's `retry-after-ms`, else `Retry-After` (seconds or an HTTP date)."""
     millis = headers.get("retry-after-ms")
     if millis is not None:
@@ -133,16 +135,16 @@ def _seconds(value: str) -> float | None:
     return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
-async def read_capped(response: httpx.Response) -> bytes:
+async def read_capped(response: aiohttp.ClientResponse) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.content.iter_any():
             chunks.append(chunk)
             size += len(chunk)
             if size >= MAX_ERROR_BODY:
                 break
-    except httpx.HTTPError:
+    except (TimeoutError, aiohttp.ClientError):
         pass  # the status says enough; a body cut short is still worth quoting
     return b"".join(chunks)[:MAX_ERROR_BODY]
 
@@ -174,16 +176,16 @@ def _text(value: Any) -> str | None:
 
 
 async def error_from_response(
-    response: httpx.Response, provider: str, secrets: tuple[str, ...]
+    response: aiohttp.ClientResponse, provider: str, secrets: tuple[str, ...]
 ) -> UpstreamError:
     """An upstream HTTP error answer (not 2xx) as an `UpstreamError`; reads a capped body."""
     return error_from_status(
-        response.status_code, response.headers, await read_capped(response), provider, secrets
+        response.status, response.headers, await read_capped(response), provider, secrets
     )
 
 
 def error_from_status(
-    status: int, headers: httpx.Headers, body: bytes, provider: str, secrets: tuple[str, ...]
+    status: int, headers: Mapping[str, str], body: bytes, provider: str, secrets: tuple[str, ...]
 ) -> UpstreamError:
     fields = _error_fields(body) or {}
     upstream_message = _text(fields.get("message"))

@@ -1,8 +1,12 @@
 """Reading server-sent events from an upstream, and the one streaming POST both providers make.
 
-Lines are split on bytes (CR, LF or CRLF only), not with `str.splitlines` as httpx's
-`aiter_lines` does: that also splits on U+2028, U+0085 and form feeds, which an upstream may
+Lines are split on bytes (CR, LF or CRLF only), not with `str.splitlines` as many clients'
+line iterators do: that also splits on U+2028, U+0085 and form feeds, which an upstream may
 send raw inside a JSON string, and would break an event in two.
+
+The HTTP client is aiohttp, chosen by measurement (bench/RESULTS.md): httpx's connection pool
+re-scans every connection on each request, which cost ~45% of the gateway's CPU at 32
+concurrent requests; aiohttp's pool and C parser do the same work for a fraction.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import asyncio
 import re
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 
-import httpx
+import aiohttp
 
 from switchgear.config import ProviderConfig
 from switchgear.providers.http_errors import (
@@ -67,7 +71,7 @@ async def iter_events(
 
     An event left unterminated by the end of the body is still dispatched: an upstream that
     forgets the blank line after its last event should not lose it. A cut connection is
-    reported by httpx, not here.
+    reported by the HTTP client, not here.
     """
     name: str | None = None
     data: list[str] = []
@@ -97,8 +101,8 @@ async def iter_events(
 
 
 class UpstreamClient:
-    """The HTTP side of a provider: one pooled client per provider, whose pool caps concurrent
-    requests at `max_concurrency`.
+    """The HTTP side of a provider: one pooled session per provider, whose pool caps concurrent
+    requests at `max_concurrency` (more wait for a free connection, up to `timeout_s`).
 
     `timeout_s` bounds each wait for the upstream (first byte, and every gap between chunks),
     not the whole answer, so a long generation that keeps streaming is never cut off.
@@ -108,27 +112,42 @@ class UpstreamClient:
         self.name = name
         self.settings = settings
         self.secrets: tuple[str, ...] = ()
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
 
     def open(self, headers: dict[str, str], key: str | None) -> None:
+        """Call inside the running event loop (a provider's `start`)."""
         self.secrets = secrets_of(key, self.settings.headers)
-        self._client = httpx.AsyncClient(
+        settings = self.settings
+        self._client = aiohttp.ClientSession(
             headers=headers,
-            timeout=httpx.Timeout(self.settings.timeout_s, connect=self.settings.connect_timeout_s),
-            limits=httpx.Limits(
-                max_connections=self.settings.max_concurrency,
-                max_keepalive_connections=self.settings.max_concurrency,
+            connector=aiohttp.TCPConnector(limit=settings.max_concurrency, limit_per_host=0),
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=settings.timeout_s,  # waiting for a pooled connection, then connecting
+                sock_connect=settings.connect_timeout_s,
+                sock_read=settings.timeout_s,
             ),
-            follow_redirects=False,
+            auto_decompress=True,
+            # Proxies from the environment are an operator's choice per provider, not implied.
+            trust_env=False,
         )
 
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            await client.aclose()
+            await client.close()
 
     def is_open(self) -> bool:
         return self._client is not None
+
+    def connections(self) -> int:
+        """Open connections in the pool (idle or busy)."""
+        connector = self._client.connector if self._client is not None else None
+        if connector is None:
+            return 0
+        conns: dict[object, list[object]] = getattr(connector, "_conns", {})
+        acquired: set[object] = getattr(connector, "_acquired", set())
+        return sum(len(idle) for idle in conns.values()) + len(acquired)
 
     def post(self, url: str, body: bytes) -> AsyncGenerator[Event, None]:
         if self._client is None:
@@ -137,7 +156,7 @@ class UpstreamClient:
 
 
 async def post_events(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     url: str,
     body: bytes,
     *,
@@ -147,13 +166,13 @@ async def post_events(
     """POST `body` and yield the answer's events; every failure becomes an `UpstreamError`."""
     streaming = False
     try:
-        async with client.stream("POST", url, content=body) as response:
-            if not response.is_success:
+        async with client.post(url, data=body, allow_redirects=False) as response:
+            if response.status >= 300:
                 raise await error_from_response(response, provider, secrets)
             streaming = True
-            async for event in iter_events(response.aiter_bytes()):
+            async for event in iter_events(response.content.iter_any()):
                 yield event
-    except httpx.HTTPError as error:
+    except (TimeoutError, aiohttp.ClientError) as error:
         raise error_from_exception(error, provider, streaming=streaming) from error
     except SSEError as error:
         raise stream_broken(provider, str(error)) from error
