@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from switchgear.governance.governor import Forbidden, Governor
+from switchgear.governance.governor import Admission, Forbidden, Governor
 from switchgear.governance.keys import Identity
 from switchgear.governance.registry import first_violation
 from switchgear.guards import Decision, GuardBlocked, GuardOutcome, Guards, GuardUnavailable
@@ -200,17 +200,30 @@ class Pipeline:
         return body
 
     async def search(self, request: SearchRequest, secret: str | None) -> dict[str, Any]:
-        """`/v1/search`: retrieval only, filtered by the caller's identity like a chat route."""
-        identity = self.governor.identify(secret)
-        if request.model is not None and not identity.may_use(request.model):
-            raise Forbidden(f"This key may not use `{request.model}`.", code="model_not_allowed")
-        reader = Reader(user=identity.user, team=identity.team, app=identity.app)
-        bound = self.bindings.get(request.model) if request.model else None
-        if request.model is not None and bound is None:
-            raise InvalidRequest(
-                f"`{request.model}` is not bound to a knowledge collection.", param="model"
-            )
-        return await asyncio.to_thread(self.knowledge().search_response, request, reader, bound)
+        """`/v1/search`: retrieval only, filtered by the caller's identity like a chat route;
+        ledgered (who searched which collection), never the query text."""
+        trip = Trip("search", request.model or request.collection or "", False, None)
+        trip.route = "knowledge"
+        try:
+            identity = self.governor.identify(secret)
+            trip.admission = Admission(identity)
+            if request.model is not None and not identity.may_use(request.model):
+                raise Forbidden(
+                    f"This key may not use `{request.model}`.", code="model_not_allowed"
+                )
+            bound = self.bindings.get(request.model) if request.model else None
+            if request.model is not None and bound is None:
+                raise InvalidRequest(
+                    f"`{request.model}` is not bound to a knowledge collection.", param="model"
+                )
+            reader = Reader(user=identity.user, team=identity.team, app=identity.app)
+            knowledge = self.knowledge()
+            body = await asyncio.to_thread(knowledge.search_response, request, reader, bound)
+        except BaseException as error:
+            self._finish(trip, error)
+            raise
+        self._finish(trip, None)
+        return body
 
     async def complete_internal(self, model: str, prompt: str) -> str:
         """A plain answer from a route, for guards that ask a model (an LLM judge)."""

@@ -151,6 +151,9 @@ def test_an_outsider_never_gets_the_restricted_passage(
     )
     assert found.status_code == 200, found.text
     assert [r["source"] for r in found.json()["data"]] == ["policies/leave.md"]
+    # Searches are ledgered like any request (chat rows count under the model that served).
+    report = admin(gateway, "GET", "/usage", params={"group_by": "model,team"}).json()["data"]
+    assert any(r["model"] == "hr-assistant" and r["team"] == "engineering" for r in report)
 
 
 def test_a_streamed_answer_carries_citations_and_the_footer(

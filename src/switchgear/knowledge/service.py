@@ -193,23 +193,23 @@ class Knowledge:
         complete: Complete | None = None,
     ) -> Augmented:
         """`augment` for the event loop: retrieval runs in a worker thread; with a
-        `binding.rerank_route`, `complete` sends the rerank prompt through that route."""
+        `binding.rerank_route`, `complete` sends the rerank prompt through that route.
+        Screening comes before reranking, so a passage the screen drops never reaches the
+        reranking model either; a screen retrieves spare passages to make up for drops."""
         question = question_of(request)
         rerank_with = complete if binding.rerank_route else None
         wanted = binding.top_k or self.config.retrieval.top_k
+        fetch = max(wanted, binding.rerank_candidates) if rerank_with else wanted
+        if screen is not None:
+            fetch += max(2, wanted // 2)
         passages = await asyncio.to_thread(
-            self.search,
-            question,
-            binding.collection,
-            reader,
-            top_k=max(wanted, binding.rerank_candidates) if rerank_with else wanted,
-            mode=binding.mode,
+            self.search, question, binding.collection, reader, top_k=fetch, mode=binding.mode
         )
-        if rerank_with is not None:
-            passages = await rerank(question, passages, rerank_with, wanted)
         if screen is not None:
             passages = screen(passages)
-        return augment_request(request, passages)
+        if rerank_with is not None:
+            passages = await rerank(question, passages, rerank_with, wanted)
+        return augment_request(request, passages[:wanted])
 
     def embeddings(self, request: EmbeddingsRequest) -> dict[str, Any]:
         """The `/v1/embeddings` response body; `model` must name this embedder."""
