@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -62,6 +63,16 @@ class GatewayProcess:
                 self.process.wait()
         self._log.close()
         return self.process.returncode
+
+    def admin(self, admin_key: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A call to `/admin{path}` with the admin key."""
+        return httpx.request(
+            method,
+            f"{self.base_url}/admin{path}",
+            headers={"authorization": f"Bearer {admin_key}"},
+            timeout=120,
+            **kwargs,
+        )
 
     @property
     def db_path(self) -> Path:

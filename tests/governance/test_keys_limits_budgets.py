@@ -40,13 +40,7 @@ def gateway(
 
 
 def admin(gateway: GatewayProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    return httpx.request(
-        method,
-        f"{gateway.base_url}/admin{path}",
-        headers={"authorization": f"Bearer {ADMIN}"},
-        timeout=30,
-        **kwargs,
-    )
+    return gateway.admin(ADMIN, method, path, **kwargs)
 
 
 def new_key(gateway: GatewayProcess, **fields: Any) -> tuple[str, str]:

@@ -61,13 +61,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess
 
 
 def admin(gateway: GatewayProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    return httpx.request(
-        method,
-        f"{gateway.base_url}/admin{path}",
-        headers={"authorization": f"Bearer {ADMIN}"},
-        timeout=120,
-        **kwargs,
-    )
+    return gateway.admin(ADMIN, method, path, **kwargs)
 
 
 def new_key(gateway: GatewayProcess, **fields: Any) -> str:
