@@ -321,17 +321,16 @@ class Pipeline:
         )
         if isinstance(outcome, GatewayError):
             outcome.recorded = trip.recorded
-        label = served or "unknown"
-        m = self.metrics
-        m.requests.labels(trip.endpoint, label, status).inc()
-        m.latency.labels(trip.endpoint, label).observe(now - trip.started)
-        if ttft_ms is not None:
-            m.ttft.labels(trip.endpoint, label).observe(ttft_ms / 1000)
-        if trip.prompt_tokens or trip.completion_tokens:
-            m.tokens.labels(label, "prompt").inc(trip.prompt_tokens)
-            m.tokens.labels(label, "completion").inc(trip.completion_tokens)
-        if code is not None:
-            m.errors.labels(trip.endpoint, label, code).inc()
+        self.metrics.record_request(
+            trip.endpoint,
+            served or "unknown",
+            status,
+            seconds,
+            None if ttft_ms is None else ttft_ms / 1000,
+            trip.prompt_tokens,
+            trip.completion_tokens,
+            code,
+        )
 
 
 def _prompts(request: CompletionRequest) -> list[str | list[int]]:
