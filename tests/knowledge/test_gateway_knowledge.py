@@ -174,6 +174,7 @@ def test_search_names_its_problems(gateway: GatewayProcess, keys: dict[str, str]
     unknown = httpx.post(url, json={"query": "x", "collection": "nope"}, headers=headers)
     assert unknown.status_code == 404
     assert unknown.json()["error"]["param"] == "collection"
+    assert unknown.json()["error"]["code"] == "collection_not_found"
     empty = httpx.post(url, json={"query": ""}, headers=headers)
     assert empty.status_code == 400
     unbound = httpx.post(url, json={"query": "x", "model": "default"}, headers=headers)

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchgear.api.admin_routes import admin_gateway, audit_admin_action, json_response
+from switchgear.knowledge.service import missing_collection
 from switchgear.schema.errors import InvalidRequest, NotFound
 
 MAX_FILES_PER_UPLOAD = 1000
@@ -34,7 +35,7 @@ async def list_documents(request: Request) -> Response:
     collection = _collection(request)
     knowledge = await asyncio.to_thread(gateway.knowledge)
     if not knowledge.store.has_collection(collection):
-        raise NotFound(f"No knowledge collection `{collection}`.", param="collection")
+        raise missing_collection(collection)
     found = await asyncio.to_thread(knowledge.documents, collection)
     return json_response({"object": "list", "data": [dataclasses.asdict(d) for d in found]})
 
@@ -89,7 +90,7 @@ async def delete_collection(request: Request) -> Response:
     collection = _collection(request)
     knowledge = await asyncio.to_thread(gateway.knowledge)
     if not await asyncio.to_thread(knowledge.delete_collection, collection):
-        raise NotFound(f"No knowledge collection `{collection}`.", param="collection")
+        raise missing_collection(collection)
     await audit_admin_action(gateway, "knowledge.delete_collection", collection, {})
     return json_response({"object": "knowledge.collection", "name": collection, "deleted": True})
 

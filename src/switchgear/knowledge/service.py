@@ -276,7 +276,13 @@ class Knowledge:
 
     def _require(self, collection: str) -> None:
         if not self.store.has_collection(collection):
-            raise NotFound(f"No knowledge collection `{collection}`.", param="collection")
+            raise missing_collection(collection)
+
+
+def missing_collection(collection: str) -> NotFound:
+    return NotFound(
+        f"No knowledge collection `{collection}`.", param="collection", code="collection_not_found"
+    )
 
 
 def _upload_name(name: str) -> str:
