@@ -66,12 +66,9 @@ class GatewayProcess:
 
     def admin(self, admin_key: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A call to `/admin{path}` with the admin key."""
+        headers = {"authorization": f"Bearer {admin_key}", **kwargs.pop("headers", {})}
         return httpx.request(
-            method,
-            f"{self.base_url}/admin{path}",
-            headers={"authorization": f"Bearer {admin_key}"},
-            timeout=120,
-            **kwargs,
+            method, f"{self.base_url}/admin{path}", headers=headers, timeout=120, **kwargs
         )
 
     @property

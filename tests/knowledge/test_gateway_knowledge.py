@@ -25,6 +25,7 @@ LEAVE = "Every employee gets 27 days of annual leave, plus public holidays."
 SALARY_QUESTION = "What is the salary band for staff engineers?"
 CONFIG = """
 knowledge:
+  max_upload_bytes: 65536
   collections:
     hr: {description: HR policies, acl: ["team:hr"]}
     notices: {description: Notice board, acl: [public]}
@@ -287,3 +288,33 @@ def test_a_retrieved_passage_that_injects_instructions_never_reaches_the_model(
 
     assert sorted(cited("notices-raw")) == ["parking.md", "prank.md"]
     assert cited("notices-screened") == ["parking.md"]
+
+
+def test_an_upload_over_the_limit_is_413_and_writes_nothing(gateway: GatewayProcess) -> None:
+    big = "# Big\n\n" + "lorem ipsum dolor " * 5000  # ~90 KB, over the 64 KiB test limit
+    declared = admin(
+        gateway, "POST", "/knowledge/collections/hr/documents", files=[("file", ("big.md", big))]
+    )
+    assert declared.status_code == 413, declared.text
+    boundary = "sg-test-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big2.md"\r\n'
+        "Content-Type: text/markdown\r\n\r\n"
+    ).encode()
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: the cap must hold while reading
+        yield head
+        for _ in range(20):
+            yield b"x" * 8192
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    streamed = admin(
+        gateway,
+        "POST",
+        "/knowledge/collections/hr/documents",
+        content=chunked(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert streamed.status_code == 413, streamed.text
+    listed = admin(gateway, "GET", "/knowledge/collections/hr/documents").json()["data"]
+    assert not {"big.md", "big2.md"} & {d["source"] for d in listed}

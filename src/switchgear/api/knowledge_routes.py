@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from switchgear.api.admin_routes import admin_gateway, audit_admin_action, json_response
 from switchgear.knowledge.service import missing_collection
-from switchgear.schema.errors import InvalidRequest, NotFound
+from switchgear.schema.errors import InvalidRequest, NotFound, PayloadTooLarge
 
 MAX_FILES_PER_UPLOAD = 1000
 
@@ -47,10 +49,17 @@ async def upload_documents(request: Request) -> Response:
     collection = _collection(request)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidRequest("Upload documents as multipart/form-data `file` parts.")
+    most = gateway.config.knowledge.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > most:
+        raise _upload_too_large(most)
+    parser = MultiPartParser(
+        request.headers, _capped(request.stream(), most), max_files=MAX_FILES_PER_UPLOAD
+    )
     try:
-        form = await request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=100)
-    except Exception as error:  # starlette raises its own HTTPException or a parser error
-        raise InvalidRequest(f"Unreadable multipart body: {error}") from error
+        form = await parser.parse()
+    except MultiPartException as error:
+        raise InvalidRequest(f"Unreadable multipart body: {error.message}") from error
     try:
         limit = gateway.config.knowledge.max_file_bytes
         uploads: list[tuple[str, bytes]] = []
@@ -71,6 +80,24 @@ async def upload_documents(request: Request) -> Response:
     detail = {"files": [(f["source"], f["status"]) for f in body["files"]], "acl": acl}
     await audit_admin_action(gateway, "knowledge.ingest", collection, detail)
     return json_response(body)
+
+
+async def _capped(stream: AsyncIterator[bytes], most: int) -> AsyncGenerator[bytes, None]:
+    """The body as it arrives, refused once it passes `most` bytes (chunked uploads too)."""
+    size = 0
+    async for chunk in stream:
+        size += len(chunk)
+        if size > most:
+            raise _upload_too_large(most)
+        yield chunk
+
+
+def _upload_too_large(most: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The upload is larger than knowledge.max_upload_bytes ({most} bytes); "
+        "send fewer files at a time.",
+        code="request_too_large",
+    )
 
 
 async def delete_document(request: Request) -> Response:

@@ -75,6 +75,8 @@ class KnowledgeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # A fresh install has no key identities yet, so `public` is the only ACL anyone could read.
     default_acl: list[str] = msgspec.field(default_factory=lambda: ["public"])
     max_file_bytes: Annotated[int, msgspec.Meta(ge=1)] = 25 * MiB
+    # One admin-API upload (all its files): past it, 413 before anything is written.
+    max_upload_bytes: Annotated[int, msgspec.Meta(ge=1)] = 256 * MiB
     max_chunks_per_file: Annotated[int, msgspec.Meta(ge=1)] = 5000
     embedding: EmbeddingConfig = msgspec.field(default_factory=EmbeddingConfig)
     chunking: ChunkingConfig = msgspec.field(default_factory=ChunkingConfig)
