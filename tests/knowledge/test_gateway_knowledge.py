@@ -318,3 +318,17 @@ def test_an_upload_over_the_limit_is_413_and_writes_nothing(gateway: GatewayProc
     assert streamed.status_code == 413, streamed.text
     listed = admin(gateway, "GET", "/knowledge/collections/hr/documents").json()["data"]
     assert not {"big.md", "big2.md"} & {d["source"] for d in listed}
+
+
+def test_collections_are_created_listed_and_deleted(gateway: GatewayProcess) -> None:
+    made = admin(
+        gateway, "POST", "/knowledge/collections", json={"name": "faq", "description": "FAQ"}
+    )
+    assert made.status_code == 201, made.text
+    assert made.json() == {"name": "faq", "description": "FAQ", "documents": 0, "chunks": 0}
+    bad = admin(gateway, "POST", "/knowledge/collections", json={"name": "no spaces"})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "name"
+    names = {c["name"] for c in admin(gateway, "GET", "/knowledge/collections").json()["data"]}
+    assert {"faq", "hr", "notices"} <= names
+    assert admin(gateway, "DELETE", "/knowledge/collections/faq").status_code == 200
+    assert admin(gateway, "DELETE", "/knowledge/collections/faq").status_code == 404

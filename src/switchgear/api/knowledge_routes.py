@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator
 
+import msgspec
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -15,6 +16,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchgear.api.admin_routes import admin_gateway, audit_admin_action, json_response
+from switchgear.api.body import decode_body, read_body
+from switchgear.knowledge.config import check_collection_name
 from switchgear.knowledge.service import missing_collection
 from switchgear.schema.errors import InvalidRequest, NotFound, PayloadTooLarge
 
@@ -30,6 +33,29 @@ async def list_collections(request: Request) -> Response:
     gateway = admin_gateway(request)
     found = await asyncio.to_thread(lambda: gateway.knowledge().collections())
     return json_response({"object": "list", "data": [dataclasses.asdict(c) for c in found]})
+
+
+class CollectionSpec(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    description: str = ""
+
+
+async def create_collection(request: Request) -> Response:
+    """`{"name": "hr", "description": "HR policies"}`; creating an existing one updates its
+    description. Documents get the ACL given at upload, else the configured default."""
+    gateway = admin_gateway(request)
+    spec = decode_body(await read_body(request, 65536), CollectionSpec)
+    try:
+        check_collection_name(spec.name)
+    except ValueError as error:
+        raise InvalidRequest(str(error), param="name") from error
+    knowledge = await asyncio.to_thread(gateway.knowledge)
+    await asyncio.to_thread(knowledge.store.ensure_collection, spec.name, spec.description)
+    await audit_admin_action(
+        gateway, "knowledge.create_collection", spec.name, {"description": spec.description}
+    )
+    found = [c for c in knowledge.collections() if c.name == spec.name]
+    return json_response(dataclasses.asdict(found[0]), status=201)
 
 
 async def list_documents(request: Request) -> Response:
@@ -125,6 +151,7 @@ async def delete_collection(request: Request) -> Response:
 _BASE = "/admin/knowledge/collections"
 ROUTES = [
     Route(_BASE, list_collections, methods=["GET"]),
+    Route(_BASE, create_collection, methods=["POST"]),
     Route(_BASE + "/{collection}", delete_collection, methods=["DELETE"]),
     Route(_BASE + "/{collection}/documents", list_documents, methods=["GET"]),
     Route(_BASE + "/{collection}/documents", upload_documents, methods=["POST"]),
