@@ -34,6 +34,9 @@ from switchgear.knowledge.store import (
     DocumentWrite,
     Hit,
     StoreError,
+    checked_vectors,
+    document_info_of,
+    document_row,
     passage_of,
 )
 
@@ -174,9 +177,7 @@ class PostgresKnowledgeStore:
             WHERE d.collection_id = {_COLLECTION} ORDER BY d.source""",
             (collection,),
         )
-        return [
-            DocumentInfo(r[0], r[1], r[2], r[3], r[4], r[5].split(","), r[6], r[7]) for r in rows
-        ]
+        return [document_info_of(r) for r in rows]
 
     def document_state(self, collection: str, source: str) -> DocumentState | None:
         rows = self._read(
@@ -196,14 +197,7 @@ class PostgresKnowledgeStore:
         return [r[0] for r in rows]
 
     def replace_document(self, document: DocumentWrite) -> None:
-        if self._dimensions is None:
-            raise StoreError("bind_model must be called before documents are written")
-        vectors = np.asarray(document.vectors, dtype=np.float32)
-        if vectors.shape != (len(document.chunks), self._dimensions):
-            raise StoreError(
-                f"{len(document.chunks)} chunks need {len(document.chunks)}x{self._dimensions} "
-                f"vectors, got {'x'.join(map(str, vectors.shape))}"
-            )
+        vectors = checked_vectors(document, self._dimensions)
         with self._write() as db:
             row = db.execute(
                 "SELECT id FROM knowledge_collections WHERE name = %s", (document.collection,)
@@ -223,19 +217,7 @@ class PostgresKnowledgeStore:
                 """INSERT INTO knowledge_documents (collection_id, source, title, format,
                     content_hash, fingerprint, acl_id, pages, size_bytes, chunks, ingested_at)
                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-                (
-                    cid,
-                    document.source,
-                    document.title,
-                    document.format,
-                    document.content_hash,
-                    document.fingerprint,
-                    acl_id,
-                    document.pages,
-                    document.size_bytes,
-                    len(document.chunks),
-                    time.time(),
-                ),
+                document_row(document, cid, acl_id),
             ).fetchone()[0]
             with db.cursor() as cursor:
                 cursor.executemany(
@@ -260,11 +242,7 @@ class PostgresKnowledgeStore:
 
     def set_acl(self, collection: str, source: str, acl: Acl) -> bool:
         with self._write() as db:
-            row = db.execute(
-                f"SELECT id FROM knowledge_documents WHERE collection_id = {_COLLECTION} "
-                "AND source = %s",
-                (collection, source),
-            ).fetchone()
+            row = self._document_id(db, collection, source)
             if row is None:
                 return False
             acl_id = self._acl_id(db, acl)
@@ -276,11 +254,7 @@ class PostgresKnowledgeStore:
 
     def delete_document(self, collection: str, source: str) -> bool:
         with self._write() as db:
-            row = db.execute(
-                f"SELECT id FROM knowledge_documents WHERE collection_id = {_COLLECTION} "
-                "AND source = %s",
-                (collection, source),
-            ).fetchone()
+            row = self._document_id(db, collection, source)
             if row is None:
                 return False
             db.execute("DELETE FROM knowledge_chunks WHERE document_id = %s", row)
@@ -336,6 +310,14 @@ class PostgresKnowledgeStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _document_id(self, db: Any, collection: str, source: str) -> tuple[int] | None:
+        found: tuple[int] | None = db.execute(
+            f"SELECT id FROM knowledge_documents WHERE collection_id = {_COLLECTION} "
+            "AND source = %s",
+            (collection, source),
+        ).fetchone()
+        return found
 
     def _acl_id(self, db: Any, acl: Acl) -> int:
         key = acl.key()

@@ -34,6 +34,9 @@ from switchgear.knowledge.store import (
     DocumentWrite,
     Hit,
     StoreError,
+    checked_vectors,
+    document_info_of,
+    document_row,
     passage_of,
 )
 
@@ -149,9 +152,7 @@ class SqliteKnowledgeStore:
             """,
             (collection,),
         )
-        return [
-            DocumentInfo(r[0], r[1], r[2], r[3], r[4], r[5].split(","), r[6], r[7]) for r in rows
-        ]
+        return [document_info_of(r) for r in rows]
 
     def document_state(self, collection: str, source: str) -> DocumentState | None:
         rows = self._read(
@@ -174,14 +175,7 @@ class SqliteKnowledgeStore:
         return [row[0] for row in rows]
 
     def replace_document(self, document: DocumentWrite) -> None:
-        if self._dimensions is None:
-            raise StoreError("bind_model must be called before documents are written")
-        vectors = np.ascontiguousarray(document.vectors, dtype=np.float32)
-        if vectors.shape != (len(document.chunks), self._dimensions):
-            raise StoreError(
-                f"{len(document.chunks)} chunks need {len(document.chunks)}x{self._dimensions} "
-                f"vectors, got {'x'.join(map(str, vectors.shape))}"
-            )
+        vectors = checked_vectors(document, self._dimensions)
         with self._write() as db:
             cid = self._collection_id(db, document.collection)
             if cid is None:
@@ -200,19 +194,7 @@ class SqliteKnowledgeStore:
                     fingerprint, acl_id, pages, size_bytes, chunks, ingested_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                (
-                    cid,
-                    document.source,
-                    document.title,
-                    document.format,
-                    document.content_hash,
-                    document.fingerprint,
-                    acl_id,
-                    document.pages,
-                    document.size_bytes,
-                    len(document.chunks),
-                    time.time(),
-                ),
+                document_row(document, cid, acl_id),
             ).lastrowid
             for chunk, vector in zip(document.chunks, vectors, strict=True):
                 chunk_id = db.execute(
@@ -232,10 +214,7 @@ class SqliteKnowledgeStore:
 
     def set_acl(self, collection: str, source: str, acl: Acl) -> bool:
         with self._write() as db:
-            cid = self._collection_id(db, collection)
-            row = db.execute(
-                "SELECT id FROM documents WHERE collection_id = ? AND source = ?", (cid, source)
-            ).fetchone()
+            row = self._document_id(db, collection, source)
             if row is None:
                 return False
             acl_id = self._acl_id(db, acl)
@@ -250,10 +229,7 @@ class SqliteKnowledgeStore:
 
     def delete_document(self, collection: str, source: str) -> bool:
         with self._write() as db:
-            cid = self._collection_id(db, collection)
-            row = db.execute(
-                "SELECT id FROM documents WHERE collection_id = ? AND source = ?", (cid, source)
-            ).fetchone()
+            row = self._document_id(db, collection, source)
             if row is None:
                 return False
             self._delete_chunks(db, row[0])
@@ -326,6 +302,14 @@ class SqliteKnowledgeStore:
             self._db.close()
 
     # -- helpers (caller holds the write transaction) ----------------------------------------
+
+    def _document_id(self, db: Any, collection: str, source: str) -> tuple[int] | None:
+        found: tuple[int] | None = db.execute(
+            "SELECT d.id FROM documents d JOIN collections c ON c.id = d.collection_id "
+            "WHERE c.name = ? AND d.source = ?",
+            (collection, source),
+        ).fetchone()
+        return found
 
     def _collection_id(self, db: Any, name: str) -> int | None:
         row = db.execute("SELECT id FROM collections WHERE name = ?", (name,)).fetchone()

@@ -12,9 +12,12 @@ Contract every backend keeps:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import numpy as np
 
 from switchgear.knowledge.acl import Acl, Reader
 from switchgear.knowledge.embedder import Vectors
@@ -87,8 +90,43 @@ def passage_of(row: Sequence[Any]) -> Passage:
     )
 
 
+def document_info_of(row: Sequence[Any]) -> DocumentInfo:
+    """A `documents` query row: source, title, format, chunks, pages, ACL key, hash, time."""
+    return DocumentInfo(row[0], row[1], row[2], row[3], row[4], row[5].split(","), row[6], row[7])
+
+
 class StoreError(RuntimeError):
     """The store cannot do what was asked (e.g. it was built with another embedding model)."""
+
+
+def checked_vectors(document: DocumentWrite, dimensions: int | None) -> np.ndarray[Any, Any]:
+    """The document's vectors as contiguous float32, one row per chunk, or a `StoreError`."""
+    if dimensions is None:
+        raise StoreError("bind_model must be called before documents are written")
+    vectors = np.ascontiguousarray(document.vectors, dtype=np.float32)
+    if vectors.shape != (len(document.chunks), dimensions):
+        raise StoreError(
+            f"{len(document.chunks)} chunks need {len(document.chunks)}x{dimensions} "
+            f"vectors, got {'x'.join(map(str, vectors.shape))}"
+        )
+    return vectors
+
+
+def document_row(document: DocumentWrite, collection_id: int, acl_id: int) -> tuple[Any, ...]:
+    """Values for the documents table, in its column order (collection_id … ingested_at)."""
+    return (
+        collection_id,
+        document.source,
+        document.title,
+        document.format,
+        document.content_hash,
+        document.fingerprint,
+        acl_id,
+        document.pages,
+        document.size_bytes,
+        len(document.chunks),
+        time.time(),
+    )
 
 
 class KnowledgeStore(Protocol):
