@@ -20,7 +20,7 @@ from switchgear.governance.keys import Identity
 from switchgear.governance.registry import first_violation
 from switchgear.guards import Decision, GuardBlocked, GuardOutcome, Guards, GuardUnavailable
 from switchgear.knowledge import Reader, RouteKnowledge
-from switchgear.knowledge.stage import PassageScreening, retrieve_for, with_sources_footer
+from switchgear.knowledge.stage import PassageScreening, with_sources_footer
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.metrics import GatewayMetrics
 from switchgear.routing.failover import Call, start_first_healthy
@@ -158,23 +158,20 @@ class Pipeline:
         """knowledge: the passages this caller may read, as numbered sources in the prompt;
         retrieved text goes through the injection guard of the caller's policy."""
         assert trip.admission is not None
-        identity = trip.admission.identity
-        reader = Reader(user=identity.user, team=identity.team, app=identity.app)
         check = self.guards.retrieved_text_check(guarded.policy) if guarded else None
-        screening = PassageScreening(check[0], check[1]) if check else None
+        screening = PassageScreening(check.threshold, check.drop, check.score) if check else None
         rerank_route = binding.rerank_route
 
-        async def complete(prompt: str) -> str:
+        async def rerank(prompt: str) -> str:
             assert rerank_route is not None
             return await self.complete_internal(rerank_route, prompt)
 
-        augmented = await retrieve_for(
-            self.knowledge(),
+        augmented = await self.knowledge().augment(
             request,
             binding,
-            reader,
-            injection=(screening, check[2]) if screening and check else None,
-            complete=complete if rerank_route else None,
+            _reader(trip.admission.identity),
+            screen=screening.apply if screening else None,
+            complete=rerank if rerank_route else None,
         )
         if screening is not None and (screening.dropped or screening.flagged):
             action = "drop" if screening.dropped else "flag"
@@ -189,14 +186,12 @@ class Pipeline:
         trip.route = "knowledge"
         try:
             await self._admit(trip, secret, 0)
-            body = await asyncio.to_thread(self.knowledge().embeddings, request)
+            body = await asyncio.to_thread(lambda: self.knowledge().embeddings(request))
             trip.prompt_tokens = int(body["usage"]["prompt_tokens"])
         except BaseException as error:
             self._finish(trip, error)
             raise
-        self._finish(trip, None)
-        if trip.recorded is not None:
-            await asyncio.wrap_future(trip.recorded)
+        await self._finish_recorded(trip)
         return body
 
     async def search(self, request: SearchRequest, secret: str | None) -> dict[str, Any]:
@@ -216,14 +211,21 @@ class Pipeline:
                 raise InvalidRequest(
                     f"`{request.model}` is not bound to a knowledge collection.", param="model"
                 )
-            reader = Reader(user=identity.user, team=identity.team, app=identity.app)
-            knowledge = self.knowledge()
-            body = await asyncio.to_thread(knowledge.search_response, request, reader, bound)
+            reader = _reader(identity)
+            body = await asyncio.to_thread(
+                lambda: self.knowledge().search_response(request, reader, bound)
+            )
         except BaseException as error:
             self._finish(trip, error)
             raise
-        self._finish(trip, None)
+        await self._finish_recorded(trip)
         return body
+
+    async def _finish_recorded(self, trip: Trip) -> None:
+        """A whole answer (not a stream): its ledger row is committed before it is sent."""
+        self._finish(trip, None)
+        if trip.recorded is not None:
+            await asyncio.wrap_future(trip.recorded)
 
     async def complete_internal(self, model: str, prompt: str) -> str:
         """A plain answer from a route, for guards that ask a model (an LLM judge)."""
@@ -373,6 +375,11 @@ def _background(work: Coroutine[Any, Any, None]) -> None:
     task = asyncio.get_running_loop().create_task(work)
     _pending.add(task)
     task.add_done_callback(_pending.discard)
+
+
+def _reader(identity: Identity) -> Reader:
+    """Who is asking, as document permissions see it."""
+    return Reader(user=identity.user, team=identity.team, app=identity.app)
 
 
 def _fields(identity: Identity) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from switchgear.knowledge.acl import Acl, AclError, Reader
+from switchgear.knowledge.cite import citations_for
 from switchgear.knowledge.config import RouteKnowledge
 from switchgear.knowledge.service import Knowledge
 from switchgear.schema.requests import ChatCompletionRequest, Message
@@ -93,12 +94,12 @@ def test_chat_augmentation_never_puts_it_in_the_prompt_or_citations(
     )
     binding = RouteKnowledge(collection="kb", top_k=4)
 
-    outsider = knowledge.augment(request, binding, ENGINEER)
+    outsider = asyncio.run(knowledge.augment(request, binding, ENGINEER))
     prompt = "\n".join(m.text() for m in outsider.request.messages)
     assert "140,000" not in prompt and "Pay bands" not in prompt
     assert outsider.citations and all(c.source == "public/handbook.md" for c in outsider.citations)
 
-    insider = knowledge.augment(request, binding, Reader(team="hr"))
+    insider = asyncio.run(knowledge.augment(request, binding, Reader(team="hr")))
     sources_message = insider.request.messages[1]
     assert sources_message.role == "system"
     assert f"[1] Pay bands (restricted/salaries.md, Staff engineers)\n{SECRET}" in (
@@ -149,17 +150,10 @@ def test_reranking_by_a_route_reorders_only_what_the_reader_may_see(
         raise RuntimeError("route down")
 
     fused = knowledge.search(QUESTION, "kb", ENGINEER, top_k=6)
-    reranked = asyncio.run(
-        knowledge.augment_async(request, binding, ENGINEER, complete=reversed_judge)
-    )
+    reranked = asyncio.run(knowledge.augment(request, binding, ENGINEER, complete=reversed_judge))
     assert [c.chunk_id for c in reranked.citations] == [p.chunk_id for p in fused[::-1][:3]]
     assert "140,000" not in prompts[0]
-    fallback = asyncio.run(
-        knowledge.augment_async(request, binding, ENGINEER, complete=broken_judge)
-    )
+    fallback = asyncio.run(knowledge.augment(request, binding, ENGINEER, complete=broken_judge))
     assert [c.chunk_id for c in fallback.citations] == [p.chunk_id for p in fused[:3]]
-    plain = asyncio.run(knowledge.augment_async(request, RouteKnowledge(collection="kb"), ENGINEER))
-    assert (
-        plain.citations
-        == knowledge.augment(request, RouteKnowledge(collection="kb"), ENGINEER).citations
-    )
+    plain = asyncio.run(knowledge.augment(request, RouteKnowledge(collection="kb"), ENGINEER))
+    assert plain.citations == citations_for(knowledge.search(QUESTION, "kb", ENGINEER))

@@ -45,6 +45,15 @@ class GuardOutcome:
     policy: str = "off"
 
 
+@dataclass(frozen=True, slots=True)
+class RetrievedTextCheck:
+    """A score at or over `threshold` is an injection: `drop` it (policy `block`) or flag it."""
+
+    threshold: float
+    drop: bool
+    score: Callable[[str], float]
+
+
 class Guards:
     def __init__(self, config: GuardsConfig, judge: Judge | None = None) -> None:
         self.config = config
@@ -110,12 +119,9 @@ class Guards:
 
         return LlamaGuardModerator(complete, special_tokens=b.special_tokens)
 
-    def retrieved_text_check(
-        self, policy_name: str
-    ) -> tuple[float, bool, Callable[[str], float]] | None:
-        """For text the caller did not write (retrieved documents): the policy's injection
-        threshold, whether a hit is dropped (`block`) or only flagged, and the scorer. None
-        when the policy does not screen for injection."""
+    def retrieved_text_check(self, policy_name: str) -> RetrievedTextCheck | None:
+        """How the policy screens text the caller did not write (retrieved documents) for
+        injection; None when it does not."""
         if policy_name == "off":
             return None
         policy = self.policy(policy_name)
@@ -126,7 +132,9 @@ class Guards:
         def score(text: str) -> float:
             return detector.score(text).score
 
-        return policy.injection.threshold, policy.injection.action == "block", score
+        return RetrievedTextCheck(
+            policy.injection.threshold, policy.injection.action == "block", score
+        )
 
     # -- request side ---------------------------------------------------------------------
     async def screen_request(

@@ -162,28 +162,7 @@ class Knowledge:
             rrf_k=retrieval.rrf_k,
         )
 
-    def augment(
-        self,
-        request: ChatCompletionRequest,
-        binding: RouteKnowledge,
-        reader: Reader,
-        *,
-        screen: PassageScreen | None = None,
-    ) -> Augmented:
-        """The pipeline's knowledge step: retrieve for the last user message, put the numbered
-        sources into the prompt, return the new request and its citations."""
-        passages = self.search(
-            question_of(request),
-            binding.collection,
-            reader,
-            top_k=binding.top_k,
-            mode=binding.mode,
-        )
-        if screen is not None:
-            passages = screen(passages)
-        return augment_request(request, passages)
-
-    async def augment_async(
+    async def augment(
         self,
         request: ChatCompletionRequest,
         binding: RouteKnowledge,
@@ -192,10 +171,12 @@ class Knowledge:
         screen: PassageScreen | None = None,
         complete: Complete | None = None,
     ) -> Augmented:
-        """`augment` for the event loop: retrieval runs in a worker thread; with a
-        `binding.rerank_route`, `complete` sends the rerank prompt through that route.
-        Screening comes before reranking, so a passage the screen drops never reaches the
-        reranking model either; a screen retrieves spare passages to make up for drops."""
+        """The pipeline's knowledge step: retrieve for the last user message, put the numbered
+        sources into the prompt, return the new request and its citations. Retrieval runs in
+        a worker thread; with a `binding.rerank_route`, `complete` sends the rerank prompt
+        through that route. Screening comes before reranking, so a passage the screen drops
+        never reaches the reranking model either; a screen retrieves spare passages to make
+        up for drops."""
         question = question_of(request)
         rerank_with = complete if binding.rerank_route else None
         wanted = binding.top_k or self.config.retrieval.top_k

@@ -1,44 +1,37 @@
-"""The pipeline's knowledge step: permitted passages into the prompt, citations out.
+"""Pieces of the pipeline's knowledge step (retrieval itself is `Knowledge.augment`).
 
-`retrieve_for` runs between guards.in and the router for a route bound to a collection;
-`with_sources_footer` wraps the answer's deltas so that an answer that cited nothing still
-ends with its sources (small models rarely cite on their own).
+`PassageScreening` puts retrieved passages through the injection guard; `with_sources_footer`
+wraps the answer's deltas so that an answer that cited nothing still ends with its sources
+(small models rarely cite on their own).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from switchgear.knowledge.acl import Reader
-from switchgear.knowledge.cite import Augmented, sources_footer
-from switchgear.knowledge.config import RouteKnowledge
+from switchgear.knowledge.cite import sources_footer
 from switchgear.knowledge.records import Citation, Passage
 from switchgear.schema.generation import Delta
-from switchgear.schema.requests import ChatCompletionRequest
-
-if TYPE_CHECKING:
-    from switchgear.knowledge.service import Knowledge
-
-# The injection guard's score for a text (0..1): how much it reads as an instruction.
-InjectionCheck = Callable[[str], float]
 
 
 @dataclass(slots=True)
 class PassageScreening:
-    """What the injection guard did to the retrieved passages, for the ledger."""
+    """The injection guard over retrieved passages: what scores at or over `threshold` is
+    dropped (`drop`, the policy's `block`) or kept and counted as flagged. The counts and the
+    top score go to the ledger."""
 
     threshold: float
     drop: bool
+    score: Callable[[str], float]
     dropped: int = 0
     flagged: int = 0
     top_score: float = 0.0
 
-    def apply(self, passages: list[Passage], score: InjectionCheck) -> list[Passage]:
+    def apply(self, passages: list[Passage]) -> list[Passage]:
         kept = []
         for passage in passages:
-            value = score(passage.text)
+            value = self.score(passage.text)
             self.top_score = max(self.top_score, value)
             if value < self.threshold:
                 kept.append(passage)
@@ -48,28 +41,6 @@ class PassageScreening:
                 self.flagged += 1
                 kept.append(passage)
         return kept
-
-
-async def retrieve_for(
-    knowledge: Knowledge,
-    request: ChatCompletionRequest,
-    binding: RouteKnowledge,
-    reader: Reader,
-    *,
-    injection: tuple[PassageScreening, InjectionCheck] | None = None,
-    complete: Callable[[str], Awaitable[str]] | None = None,
-) -> Augmented:
-    """Retrieval runs in a worker thread inside `augment_async`; the permission filter is part
-    of the store's ranking query, so an unreadable passage never reaches this process's
-    prompt, citations or reranker."""
-    screen = None
-    if injection is not None:
-        screening, score = injection
-
-        def screen(passages: list[Passage]) -> list[Passage]:
-            return screening.apply(passages, score)
-
-    return await knowledge.augment_async(request, binding, reader, screen=screen, complete=complete)
 
 
 async def with_sources_footer(
