@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchgear.config import Config
+
+if TYPE_CHECKING:
+    from switchgear.knowledge.service import Knowledge
 
 
 def add_commands(commands: Any) -> None:
@@ -72,7 +75,7 @@ def run_knowledge(config: Config, args: argparse.Namespace) -> int:
         knowledge.close()
 
 
-def _ingest(knowledge: Any, args: argparse.Namespace) -> int:
+def _ingest(knowledge: Knowledge, args: argparse.Namespace) -> int:
     from switchgear.knowledge.progress import ProgressBar
 
     acl = [e for entry in args.acl or [] for e in entry.split(",") if e.strip()] or None
@@ -92,7 +95,7 @@ def _ingest(knowledge: Any, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _search(knowledge: Any, args: argparse.Namespace) -> int:
+def _search(knowledge: Knowledge, args: argparse.Namespace) -> int:
     from switchgear.knowledge.acl import Reader
 
     reader = Reader(user=args.user, team=args.team, app=args.app)

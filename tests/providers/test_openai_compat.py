@@ -282,8 +282,12 @@ def test_hanging_up_closes_the_upstream_connection(
         try:
             got = await anext(stream)
             await getattr(stream, "aclose")()  # noqa: B009 - as the API does on a disconnect
-            # The connection is gone, not left to the garbage collector.
-            return got.text, up.http.connections()
+            # The connection is gone, not left to the garbage collector (aiohttp internals,
+            # pinned version: idle connections by key, and those in use).
+            assert up.http._client is not None
+            connector: Any = up.http._client.connector
+            idle = sum(len(held) for held in connector._conns.values())
+            return got.text, idle + len(connector._acquired)
         finally:
             await up.aclose()
 

@@ -1,12 +1,13 @@
-"""Admin API for document collections: list, upload (multipart), delete. Thin: validate, call
-`Knowledge` in a worker thread, convert back; every change goes into the audit log.
+"""Admin API for document collections: create, list, upload (multipart), delete. Thin:
+validate, call `Knowledge` in a worker thread, convert back; every change is audited.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import TypeVar
 
 import msgspec
 from starlette.datastructures import UploadFile
@@ -17,11 +18,17 @@ from starlette.routing import Route
 
 from switchgear.api.admin_routes import admin_gateway, audit_admin_action, json_response
 from switchgear.api.body import decode_body, read_body
-from switchgear.knowledge.config import check_collection_name
-from switchgear.knowledge.service import missing_collection
+from switchgear.gateway import Gateway
+from switchgear.knowledge.service import Knowledge, missing_collection
 from switchgear.schema.errors import InvalidRequest, NotFound, PayloadTooLarge
 
 MAX_FILES_PER_UPLOAD = 1000
+T = TypeVar("T")
+
+
+async def _with_knowledge(gateway: Gateway, work: Callable[[Knowledge], T]) -> T:
+    """`work` in a worker thread: opening the index and every call on it block on disk."""
+    return await asyncio.to_thread(lambda: work(gateway.knowledge()))
 
 
 def _collection(request: Request) -> str:
@@ -31,7 +38,7 @@ def _collection(request: Request) -> str:
 
 async def list_collections(request: Request) -> Response:
     gateway = admin_gateway(request)
-    found = await asyncio.to_thread(lambda: gateway.knowledge().collections())
+    found = await _with_knowledge(gateway, lambda k: k.collections())
     return json_response({"object": "list", "data": [dataclasses.asdict(c) for c in found]})
 
 
@@ -45,26 +52,18 @@ async def create_collection(request: Request) -> Response:
     description. Documents get the ACL given at upload, else the configured default."""
     gateway = admin_gateway(request)
     spec = decode_body(await read_body(request, 65536), CollectionSpec)
-    try:
-        check_collection_name(spec.name)
-    except ValueError as error:
-        raise InvalidRequest(str(error), param="name") from error
-    knowledge = await asyncio.to_thread(gateway.knowledge)
-    await asyncio.to_thread(knowledge.store.ensure_collection, spec.name, spec.description)
-    await audit_admin_action(
-        gateway, "knowledge.create_collection", spec.name, {"description": spec.description}
+    made = await _with_knowledge(
+        gateway, lambda k: k.create_collection(spec.name, spec.description)
     )
-    found = [c for c in knowledge.collections() if c.name == spec.name]
-    return json_response(dataclasses.asdict(found[0]), status=201)
+    detail = {"description": spec.description}
+    await audit_admin_action(gateway, "knowledge.create_collection", spec.name, detail)
+    return json_response(dataclasses.asdict(made), status=201)
 
 
 async def list_documents(request: Request) -> Response:
     gateway = admin_gateway(request)
     collection = _collection(request)
-    knowledge = await asyncio.to_thread(gateway.knowledge)
-    if not knowledge.store.has_collection(collection):
-        raise missing_collection(collection)
-    found = await asyncio.to_thread(knowledge.documents, collection)
+    found = await _with_knowledge(gateway, lambda k: k.documents(collection))
     return json_response({"object": "list", "data": [dataclasses.asdict(d) for d in found]})
 
 
@@ -100,8 +99,9 @@ async def upload_documents(request: Request) -> Response:
         await form.close()
     if not uploads:
         raise InvalidRequest("No `file` part in the upload.", param="file")
-    knowledge = await asyncio.to_thread(gateway.knowledge)
-    report = await asyncio.to_thread(knowledge.ingest_uploads, uploads, collection, acl=acl or None)
+    report = await _with_knowledge(
+        gateway, lambda k: k.ingest_uploads(uploads, collection, acl=acl or None)
+    )
     body = report.to_dict()
     detail = {"files": [(f["source"], f["status"]) for f in body["files"]], "acl": acl}
     await audit_admin_action(gateway, "knowledge.ingest", collection, detail)
@@ -130,8 +130,7 @@ async def delete_document(request: Request) -> Response:
     gateway = admin_gateway(request)
     collection = _collection(request)
     source: str = request.path_params["source"]
-    knowledge = await asyncio.to_thread(gateway.knowledge)
-    removed = await asyncio.to_thread(knowledge.delete_documents, collection, [source])
+    removed = await _with_knowledge(gateway, lambda k: k.delete_documents(collection, [source]))
     if not removed:
         raise NotFound(f"No document `{source}` in `{collection}`.", param="source")
     await audit_admin_action(gateway, "knowledge.delete", collection, {"source": source})
@@ -141,8 +140,7 @@ async def delete_document(request: Request) -> Response:
 async def delete_collection(request: Request) -> Response:
     gateway = admin_gateway(request)
     collection = _collection(request)
-    knowledge = await asyncio.to_thread(gateway.knowledge)
-    if not await asyncio.to_thread(knowledge.delete_collection, collection):
+    if not await _with_knowledge(gateway, lambda k: k.delete_collection(collection)):
         raise missing_collection(collection)
     await audit_admin_action(gateway, "knowledge.delete_collection", collection, {})
     return json_response({"object": "knowledge.collection", "name": collection, "deleted": True})

@@ -132,8 +132,7 @@ async def chat_chunks(answer: Answer, include_usage: bool) -> AsyncIterator[byte
         delta: dict[str, Any], finish: str | None, extra: dict[str, Any] | None = None
     ) -> bytes:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        body = {**base, "choices": [choice], **extra} if extra else {**base, "choices": [choice]}
-        return sse_event(_encode(body))
+        return sse_event(_encode({**base, "choices": [choice], **(extra or {})}))
 
     # The sources are known before the first token: on the first chunk and the finishing one.
     cited = _citations(answer)

@@ -172,8 +172,7 @@ async def embeddings(request: Request) -> Response:
 
 async def search(request: Request) -> Response:
     gateway = _gateway(request)
-    body = await read_body(request, gateway.config.server.max_body_bytes)
-    decoded = decode_body(body, SearchRequest)
+    decoded = await _read_request(request, gateway, SearchRequest, "search")
     result = await gateway.pipeline.search(decoded, caller_secret(request))
     return Response(_encode(result), media_type="application/json")
 

@@ -132,7 +132,17 @@ class Knowledge:
     def collections(self) -> list[CollectionInfo]:
         return self.store.collections()
 
+    def create_collection(self, name: str, description: str = "") -> CollectionInfo:
+        """Creates a collection, or updates the description of an existing one."""
+        try:
+            check_collection_name(name)
+        except ValueError as error:
+            raise InvalidRequest(str(error), param="name") from error
+        self.store.ensure_collection(name, description)
+        return next(c for c in self.store.collections() if c.name == name)
+
     def documents(self, collection: str) -> list[DocumentInfo]:
+        self._require(collection)
         return self.store.documents(collection)
 
     # -- retrieval ---------------------------------------------------------------------------

@@ -140,15 +140,6 @@ class UpstreamClient:
     def is_open(self) -> bool:
         return self._client is not None
 
-    def connections(self) -> int:
-        """Open connections in the pool (idle or busy)."""
-        connector = self._client.connector if self._client is not None else None
-        if connector is None:
-            return 0
-        conns: dict[object, list[object]] = getattr(connector, "_conns", {})
-        acquired: set[object] = getattr(connector, "_acquired", set())
-        return sum(len(idle) for idle in conns.values()) + len(acquired)
-
     def post(self, url: str, body: bytes) -> AsyncGenerator[Event, None]:
         if self._client is None:
             raise RuntimeError(f"provider {self.name!r} is not started")
