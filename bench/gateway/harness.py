@@ -182,15 +182,67 @@ class Fleet:
 
     # -- servers --------------------------------------------------------------------------
 
-    def start_mock(self, name: str = "mock") -> Server:
-        port = free_port()
-        argv = [PYTHON, str(self.peers / "mock_upstream.py"), "--port", str(port), "--quiet"]
+    def _start_upstream(self, name: str, argv: list[str], port: int) -> Server:
         process, log = self._spawn(name, argv)
         base = f"http://127.0.0.1:{port}/v1"
         self._wait(name, process, lambda: http("GET", base + "/models")[0] == 200, 30)
         server = Server(name, base, process, log=log)
         self.servers[name] = server
         return server
+
+    def loadgen(
+        self,
+        server: Server,
+        mock: Server,
+        concurrency: int,
+        requests: int,
+        *,
+        max_seconds: float,
+        warmup: int,
+        stream: bool,
+        name: str,
+        api_key: str | None = None,
+    ) -> dict[str, Any]:
+        """One cell of bench-peers' load generator against `server`; its JSON result."""
+        out = self.work / f"lg-{name}-{concurrency}-{int(stream)}-{time.monotonic_ns()}.json"
+        argv = [
+            PYTHON,
+            str(self.peers / "loadgen.py"),
+            "--client",
+            "raw",
+            "--target",
+            f"{name}={server.base_url}",
+            "--model",
+            server.model,
+            "--concurrency",
+            str(concurrency),
+            "--requests",
+            str(requests),
+            "--max-seconds",
+            str(max_seconds),
+            "--warmup",
+            str(warmup),
+            "--pid",
+            f"mock={mock.pid}",
+            "--json-out",
+            str(out),
+        ]
+        if name != "direct":
+            argv += ["--pid", f"{name}={server.pid}"]
+        if api_key or server.key:
+            argv += ["--api-key", api_key or server.key]
+        if stream:
+            argv.append("--stream")
+        timeout = max_seconds * 2 + 120
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, timeout=timeout)
+        result: dict[str, Any] = json.loads(out.read_text())["results"][name][0]
+        out.unlink()
+        return result
+
+    def start_mock(self, name: str = "mock") -> Server:
+        port = free_port()
+        argv = [PYTHON, str(self.peers / "mock_upstream.py"), "--port", str(port), "--quiet"]
+        return self._start_upstream(name, argv, port)
 
     def start_paced(
         self, ttft_ms: float, gap_ms: float, chunks: int, name: str = "paced"
@@ -208,12 +260,7 @@ class Fleet:
             "--chunks",
             str(chunks),
         ]
-        process, log = self._spawn(name, argv)
-        base = f"http://127.0.0.1:{port}/v1"
-        self._wait(name, process, lambda: http("GET", base + "/models")[0] == 200, 30)
-        server = Server(name, base, process, log=log)
-        self.servers[name] = server
-        return server
+        return self._start_upstream(name, argv, port)
 
     def start_switchgear(
         self,

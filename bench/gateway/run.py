@@ -44,52 +44,6 @@ PACED_TTFT_MS, PACED_GAP_MS, PACED_CHUNKS = 20.0, 10.0, 20
 # -- load ---------------------------------------------------------------------------------
 
 
-def run_loadgen(
-    fleet: Fleet,
-    server: Server,
-    mock: Server,
-    concurrency: int,
-    requests: int,
-    max_seconds: float,
-    warmup: int,
-    stream: bool,
-    name: str,
-) -> dict[str, Any]:
-    out = fleet.work / f"lg-{name}-{concurrency}-{int(stream)}-{time.monotonic_ns()}.json"
-    argv = [
-        PYTHON,
-        str(fleet.peers / "loadgen.py"),
-        "--client",
-        "raw",
-        "--target",
-        f"{name}={server.base_url}",
-        "--model",
-        server.model,
-        "--concurrency",
-        str(concurrency),
-        "--requests",
-        str(requests),
-        "--max-seconds",
-        str(max_seconds),
-        "--warmup",
-        str(warmup),
-        "--pid",
-        f"mock={mock.pid}",
-        "--json-out",
-        str(out),
-    ]
-    if name != "direct":
-        argv += ["--pid", f"{name}={server.pid}"]
-    if server.key:
-        argv += ["--api-key", server.key]
-    if stream:
-        argv.append("--stream")
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, timeout=max_seconds * 2 + 120)
-    result: dict[str, Any] = json.loads(out.read_text())["results"][name][0]
-    out.unlink()
-    return result
-
-
 def requests_for(target: str, concurrency: int, args: argparse.Namespace) -> int:
     n = args.requests
     if target == "litellm":  # ~20-40 requests/s: keep its cells short
@@ -334,16 +288,15 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             for c in levels:
                 for name, server in targets.items():
                     n = requests_for(name, c, args)
-                    result = run_loadgen(
-                        fleet,
+                    result = fleet.loadgen(
                         server,
                         mock,
                         c,
                         n,
-                        args.max_seconds,
-                        min(args.warmup, n),
-                        mode == "stream",
-                        name,
+                        max_seconds=args.max_seconds,
+                        warmup=min(args.warmup, n),
+                        stream=mode == "stream",
+                        name=name,
                     )
                     cells[(mode, c, name)] = result
                     print(
@@ -381,8 +334,15 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         while done < total and time.monotonic() < deadline:
             n = min(batch, total - done)
             stream = args.soak_stream and (done // batch) % 2 == 1
-            result = run_loadgen(
-                fleet, sg, mock, args.soak_concurrency, n, 600, 0, stream, "switchgear"
+            result = fleet.loadgen(
+                sg,
+                mock,
+                args.soak_concurrency,
+                n,
+                max_seconds=600,
+                warmup=0,
+                stream=stream,
+                name="switchgear",
             )
             done += n
             _, rss = proc_usage(sg.pid)

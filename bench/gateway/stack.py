@@ -14,16 +14,14 @@ Needs a venv with aiohttp, granian, httpx, uvicorn, msgspec; made on first use a
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import PYTHON, Fleet, Server, free_port, http, load_average, terminate
+from harness import Fleet, Server, free_port, http, load_average, terminate
 
 HERE = Path(__file__).resolve().parent
 STACK_VENV = Path.home() / ".cache" / "switchgear-bench" / "stack"
@@ -95,37 +93,17 @@ def start(fleet: Fleet, python: str, server: str, client: str, starlette: bool, 
 def measure(
     fleet: Fleet, target: Server, mock: Server, c: int, n: int, stream: bool
 ) -> dict[str, float]:
-    out = fleet.work / f"stack-{time.monotonic_ns()}.json"
-    argv = [
-        PYTHON,
-        str(fleet.peers / "loadgen.py"),
-        "--client",
-        "raw",
-        "--target",
-        f"t={target.base_url}",
-        "--model",
-        target.model,
-        "--concurrency",
-        str(c),
-        "--requests",
-        str(n),
-        "--max-seconds",
-        "30",
-        "--warmup",
-        "100",
-        "--pid",
-        f"t={target.pid}",
-        "--pid",
-        f"mock={mock.pid}",
-        "--api-key",
-        "sk-local-test",
-        "--json-out",
-        str(out),
-    ]
-    if stream:
-        argv.append("--stream")
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, timeout=120)
-    r = json.loads(out.read_text())["results"]["t"][0]
+    r = fleet.loadgen(
+        target,
+        mock,
+        c,
+        n,
+        max_seconds=30,
+        warmup=100,
+        stream=stream,
+        name="t",
+        api_key="sk-local-test",
+    )
     return {
         "rps": r["rps"],
         "p50": r["p50_ms"],
