@@ -6,6 +6,7 @@ A reader raises `ReadError` with a sentence a person can act on ("password-prote
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
@@ -19,53 +20,28 @@ class ReadError(Exception):
 Reader = Callable[[bytes, str], ParsedDocument]
 
 
-def _pdf(data: bytes, title: str) -> ParsedDocument:
-    from switchgear.knowledge.readers.pdf import read_pdf
-
-    return read_pdf(data, title)
-
-
-def _docx(data: bytes, title: str) -> ParsedDocument:
-    from switchgear.knowledge.readers.docx import read_docx
-
-    return read_docx(data, title)
-
-
-def _html(data: bytes, title: str) -> ParsedDocument:
-    from switchgear.knowledge.readers.html import read_html
-
-    return read_html(data, title)
-
-
-def _markdown(data: bytes, title: str) -> ParsedDocument:
-    from switchgear.knowledge.readers.text import read_markdown
-
-    return read_markdown(data, title)
-
-
-def _text(data: bytes, title: str) -> ParsedDocument:
-    from switchgear.knowledge.readers.text import read_text
-
-    return read_text(data, title)
-
-
-def _csv(data: bytes, title: str) -> ParsedDocument:
-    from switchgear.knowledge.readers.text import read_csv
-
-    return read_csv(data, title)
-
-
-READERS: dict[str, Reader] = {
-    ".pdf": _pdf,
-    ".docx": _docx,
-    ".html": _html,
-    ".htm": _html,
-    ".md": _markdown,
-    ".markdown": _markdown,
-    ".txt": _text,
-    ".text": _text,
-    ".csv": _csv,
+# Extension -> (module under this package, function). Imported on first use, so a gateway
+# that never ingests never loads pypdf or python-docx.
+READERS: dict[str, tuple[str, str]] = {
+    ".pdf": ("pdf", "read_pdf"),
+    ".docx": ("docx", "read_docx"),
+    ".html": ("html", "read_html"),
+    ".htm": ("html", "read_html"),
+    ".md": ("text", "read_markdown"),
+    ".markdown": ("text", "read_markdown"),
+    ".txt": ("text", "read_text"),
+    ".text": ("text", "read_text"),
+    ".csv": ("text", "read_csv"),
 }
+
+
+def _reader(suffix: str) -> Reader | None:
+    found = READERS.get(suffix)
+    if found is None:
+        return None
+    module, function = found
+    reader: Reader = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+    return reader
 
 
 def supported_suffixes() -> list[str]:
@@ -76,7 +52,7 @@ def read_document(data: bytes, name: str) -> ParsedDocument:
     """Parse one file's bytes; `name` (a path or file name) picks the reader by its extension."""
     path = PurePosixPath(name)
     suffix = path.suffix.lower()
-    reader = READERS.get(suffix)
+    reader = _reader(suffix)
     if reader is None:
         shown = f"`{suffix}`" if suffix else "a file without an extension"
         raise ReadError(
