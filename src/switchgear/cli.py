@@ -1,4 +1,5 @@
-"""`switchgear serve | chat | models | routes | usage | keys | audit | ingest | search`."""
+"""`switchgear serve | chat | models | routes | usage | keys | audit | ingest | search |
+collections`."""
 
 from __future__ import annotations
 

@@ -31,6 +31,6 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # httpx logs every upstream request at INFO: a formatted JSON line per proxied request is
-    # measurable CPU on the hot path, and the ledger already records each attempt.
+    # httpx (the client of HTTP guard backends) logs every request it sends at INFO; a JSON line
+    # per guarded request costs CPU, and the ledger already records the guard's decision.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
