@@ -142,7 +142,7 @@ def main() -> None:
     record = _usage_record()
 
     def audit() -> Callable[[], object]:
-        from switchgear.ledger.audit_chain import entry_hash
+        from switchgear.store.audit_chain import entry_hash
         from switchgear.store.sql import _audit_fields
 
         def run() -> str:

@@ -2,7 +2,7 @@
 
     python bench/knowledge/sqlite_check.py
 
-Prints which SQLite module `switchgear.knowledge.sqlite_connect` picks and runs the two
+Prints which SQLite module `switchgear.store.sqlite_connect` picks and runs the two
 queries retrieval depends on: an FTS5 contentless-delete BM25 match and a vec0 KNN filtered
 by partition key and an `IN (subquery)` on a metadata column. Needs only the standard
 library, `sqlite-vec` and (where the standard library cannot load extensions) `pysqlite3`.
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 # Loaded by path so this runs without the package's other dependencies installed.
-_SOURCE = Path(__file__).resolve().parents[2] / "src/switchgear/knowledge/sqlite_connect.py"
+_SOURCE = Path(__file__).resolve().parents[2] / "src/switchgear.store.sqlite_connect.py"
 _spec = importlib.util.spec_from_file_location("sqlite_connect", _SOURCE)
 assert _spec is not None and _spec.loader is not None
 sqlite_connect = importlib.util.module_from_spec(_spec)
@@ -33,7 +33,7 @@ def main() -> None:
         f"{hasattr(sqlite3.Connection, 'enable_load_extension')}"
     )
     module = sqlite_module()
-    db = connect(":memory:")
+    db = connect(":memory:", vectors=True)
     version = db.execute("SELECT sqlite_version(), vec_version()").fetchone()
     print(f"using {module.__name__}: SQLite {version[0]}, sqlite-vec {version[1]}")
     db.execute(

@@ -372,7 +372,7 @@ def start_switchgear(
 IN_PROCESS = r"""
 import json, sys, time
 from llama_cpp import Llama
-from switchgear.providers.registry import embedded_model_path
+from switchgear.providers.plugin import embedded_model_path
 threads = int(sys.argv[1])
 llama = Llama(embedded_model_path(), n_ctx=2048, n_threads=threads, n_threads_batch=threads,
               flash_attn=False, verbose=False)
@@ -447,7 +447,7 @@ def main() -> int:
     args.repeats = 2 if args.quick else 3
     args.chats = 4 if args.quick else 8
 
-    from switchgear.providers.registry import embedded_model_path
+    from switchgear.providers.plugin import embedded_model_path
 
     gguf = embedded_model_path()
     bin_dir = llama_bin_dir()

@@ -15,7 +15,7 @@ import sys
 CHILD = r"""
 import os, sys, threading, time
 from llama_cpp import Llama
-from switchgear.providers.registry import embedded_model_path
+from switchgear.providers.plugin import embedded_model_path
 threads, busy = int(sys.argv[1]), sys.argv[2] == "busy"
 llama = Llama(embedded_model_path(), n_ctx=1024, n_threads=threads, n_threads_batch=threads,
               verbose=False)

@@ -94,8 +94,8 @@ def run_keys(args: argparse.Namespace) -> int:
 
 
 def run_audit_verify(config: Config) -> int:
-    from switchgear.ledger.audit_chain import verify_chain
     from switchgear.store import open_store
+    from switchgear.store.audit_chain import verify_chain
 
     store = open_store(config.resolved_database_url(), config.resolved_data_dir())
     report = verify_chain(store.read_audit())

@@ -54,7 +54,7 @@ async def _stream_in_process(config: Config, body: dict[str, object]) -> int:
     try:
         request = msgspec.convert(body, ChatCompletionRequest)
         assert all(isinstance(m, Message) for m in request.messages)
-        answer = await gateway.pipeline.start_chat(request)
+        answer = await gateway.pipeline.run(request)
         async for delta in answer.deltas():
             print(delta.text, end="", flush=True)
         print()

@@ -13,122 +13,22 @@ import yaml
 
 from switchgear.governance.config import GovernanceConfig
 from switchgear.guards.config import GuardsConfig
-from switchgear.knowledge.config import KnowledgeConfig, RouteKnowledge
-
-EMBEDDED_MODEL_ID = "smollm2-135m-instruct"
-EMBEDDED = "embedded"
-
-
-class SamplingDefaults(msgspec.Struct, forbid_unknown_fields=True):
-    """Used when a request leaves a field out (llama.cpp's own defaults)."""
-
-    temperature: Annotated[float, msgspec.Meta(ge=0.0, le=2.0)] = 0.8
-    top_p: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.95
-    top_k: Annotated[int, msgspec.Meta(ge=0)] = 40
-    min_p: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.05
-
-
-LOCAL_PROVIDER = "local"
-
-
-class ProviderConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A remote endpoint. Secrets come from an env var or a file, never from the YAML itself."""
-
-    kind: Literal["openai_compat", "azure_openai", "anthropic"]
-    base_url: str
-    api_key_env: str | None = None
-    api_key_file: str | None = None
-    headers: dict[str, str] = {}
-    timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 60.0
-    connect_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 5.0
-    max_concurrency: Annotated[int, msgspec.Meta(ge=1)] = 64
-    # Azure OpenAI's `api-version` query parameter; Anthropic's `anthropic-version` header.
-    api_version: str | None = None
-    # True for engines you run yourself (vLLM, Ollama, TGI, llama-server): data stays in house.
-    self_hosted: bool = False
-
-    def api_key(self) -> str | None:
-        if self.api_key_env:
-            return os.environ.get(self.api_key_env)
-        if self.api_key_file:
-            return Path(self.api_key_file).expanduser().read_text(encoding="utf-8").strip()
-        return None
-
-
-class ModelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    id: Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[A-Za-z0-9._:/@-]+$")]
-    # `local` (in-process llama.cpp) or the name of an entry under `providers`.
-    provider: str = LOCAL_PROVIDER
-    # The model name the upstream expects (an Azure deployment name for azure_openai).
-    upstream_model: str | None = None
-    # Capabilities; None means: known for local models, assumed for remote ones.
-    supports_tools: bool | None = None
-    supports_json_schema: bool | None = None
-    # Prices in currency units per million tokens, for the `cheapest` strategy and the ledger.
-    input_price_per_mtok: Annotated[float, msgspec.Meta(ge=0)] = 0.0
-    output_price_per_mtok: Annotated[float, msgspec.Meta(ge=0)] = 0.0
-    # Self-hosted models: what the hardware costs per hour, charged by time spent answering.
-    cost_per_hour: Annotated[float, msgspec.Meta(ge=0)] = 0.0
-    # Registry: licence (SPDX id where one exists), its URL, notable terms, and more.
-    licence: str | None = None
-    licence_url: str | None = None
-    licence_terms: list[str] = []
-    modalities: list[str] = msgspec.field(default_factory=lambda: ["text"])
-    region: str | None = None
-    path: str = EMBEDDED
-    aliases: list[str] = []
-    context_window: Annotated[int, msgspec.Meta(ge=64)] = 8192
-    threads: Annotated[int, msgspec.Meta(ge=1)] | None = None
-    batch_size: Annotated[int, msgspec.Meta(ge=1)] = 512
-    max_queue: Annotated[int, msgspec.Meta(ge=0)] = 64
-    # Sequences decoded together in one batch (each with its own context window of KV cache).
-    parallel: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
-    # Prompt tokens evaluated per step while other sequences are answering.
-    prefill_chunk: Annotated[int, msgspec.Meta(ge=16)] = 256
-    flash_attention: bool = False
-    sampling: SamplingDefaults = msgspec.field(default_factory=SamplingDefaults)
-    owned_by: str = "switchgear"
-
-
-class RouteTargetConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    model: str
-    weight: Annotated[float, msgspec.Meta(gt=0)] = 1.0
-
-
-class RouteRequirements(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Conditions every target of a route must meet; others are never called."""
-
-    self_hosted: bool = False
-    min_context: Annotated[int, msgspec.Meta(ge=0)] = 0
-    tools: bool = False
-    json_schema: bool = False
-
-
-class RouteConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    strategy: Literal["priority", "weighted", "least_latency", "least_busy", "cheapest"] = (
-        "priority"
-    )
-    targets: list[str | RouteTargetConfig]
-    require: RouteRequirements = msgspec.field(default_factory=RouteRequirements)
-    # Extra attempts on the same target after a retryable failure, before moving on.
-    retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 1
-    # Answer from a document collection, with numbered citations (see knowledge/config.py).
-    knowledge: RouteKnowledge | None = None
-
-    def target_list(self) -> list[RouteTargetConfig]:
-        return [
-            t if isinstance(t, RouteTargetConfig) else RouteTargetConfig(model=t)
-            for t in self.targets
-        ]
-
-
-class ResilienceConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    backoff_base_s: Annotated[float, msgspec.Meta(ge=0)] = 0.1
-    backoff_max_s: Annotated[float, msgspec.Meta(ge=0)] = 2.0
-    # A Retry-After longer than this moves on to the next target instead of waiting.
-    max_retry_after_s: Annotated[float, msgspec.Meta(ge=0)] = 5.0
-    breaker_failures: Annotated[int, msgspec.Meta(ge=1)] = 3
-    breaker_cooldown_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+from switchgear.knowledge.config import KnowledgeConfig
+from switchgear.plugins import registry
+from switchgear.providers.config import (
+    EMBEDDED,
+    EMBEDDED_MODEL_ID,
+    LOCAL_PROVIDER,
+    ModelConfig,
+    ProviderConfig,
+    SamplingDefaults,
+)
+from switchgear.routing.config import (
+    ResilienceConfig,
+    RouteConfig,
+    RouteRequirements,
+    RouteTargetConfig,
+)
 
 
 class ServerConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -136,6 +36,21 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True):
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 8 * 1024 * 1024
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+# The stages of every trip, in order (see `pipeline.py`); a plugin's stage is placed by naming
+# it here. The built-in ones may not be left out or reordered.
+DEFAULT_STAGES = ["auth", "guards.in", "knowledge", "route", "guards.out", "ledger"]
+
+
+class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    stages: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_STAGES))
+
+
+class LedgerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # How the usage ledger keeps the caller's `user` field: a keyed hash (`hash`, still groups
+    # by user), the value itself (`raw`, only if the operator must), or nothing (`drop`).
+    user: Literal["hash", "raw", "drop"] = "hash"
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -153,6 +68,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     governance: GovernanceConfig = msgspec.field(default_factory=GovernanceConfig)
     guards: GuardsConfig = msgspec.field(default_factory=GuardsConfig)
     knowledge: KnowledgeConfig = msgspec.field(default_factory=KnowledgeConfig)
+    pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
+    ledger: LedgerConfig = msgspec.field(default_factory=LedgerConfig)
     source: str = "<defaults>"
 
     def resolved_database_url(self) -> str | None:
@@ -225,6 +142,7 @@ def load_config(path: str | Path | None) -> Config:
     config.source = str(file)
     _check_semantics(config, file, located)
     _check_routes(config, file, located)
+    _check_plugin_names(config, file, located)
     return config
 
 
@@ -304,8 +222,9 @@ def _check_semantics(config: Config, file: Path, located: _Located) -> None:
                     file, located, path, f"`{name}` is already used by {_field_name(seen[name])}"
                 )
             seen[name] = path
-        if model.provider != LOCAL_PROVIDER and model.provider not in config.providers:
-            known = ", ".join([LOCAL_PROVIDER, *config.providers])
+        engines = registry().per_model_provider_kinds()
+        if model.provider not in engines and model.provider not in config.providers:
+            known = ", ".join([*engines, *config.providers])
             raise _error_at(
                 file,
                 located,
@@ -318,6 +237,42 @@ def _check_semantics(config: Config, file: Path, located: _Located) -> None:
             and not Path(model.path).expanduser().is_file()
         ):
             raise _error_at(file, located, ("models", i, "path"), f"no GGUF file at `{model.path}`")
+
+
+def plugin_problems(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
+    """Names only the plugin registry can check (provider and backend kinds, entity types,
+    stages); also called for configs built in code. Loads the installed plugins."""
+    found = registry()
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    remote = found.remote_provider_kinds()
+    for name, provider in config.providers.items():
+        if provider.kind not in remote:
+            out.append(
+                (
+                    ("providers", name, "kind"),
+                    f"unknown provider kind `{provider.kind}` (known: {', '.join(remote)})",
+                )
+            )
+    stages = config.pipeline.stages
+    for i, name in enumerate(stages):
+        if name not in found.stages:
+            known = ", ".join(sorted(found.stages))
+            out.append((("pipeline", "stages", i), f"unknown stage `{name}` (known: {known})"))
+    required = [n for n in stages if n in found.stages and found.stages[n].required]
+    wanted = [n for n in DEFAULT_STAGES if found.stages.get(n) and found.stages[n].required]
+    if required != wanted or len(set(stages)) != len(stages):
+        out.append(
+            (
+                ("pipeline", "stages"),
+                f"must hold each of {', '.join(wanted)} once, in that order",
+            )
+        )
+    return out
+
+
+def _check_plugin_names(config: Config, file: Path, located: _Located) -> None:
+    for path, message in plugin_problems(config):
+        raise _error_at(file, located, path, message)
 
 
 def _check_routes(config: Config, file: Path, located: _Located) -> None:
@@ -353,3 +308,25 @@ def _check_routes(config: Config, file: Path, located: _Located) -> None:
                 ("routes", name, "knowledge", "rerank_route"),
                 f"unknown route or model `{rerank}`",
             )
+
+
+__all__ = [
+    "DEFAULT_STAGES",
+    "EMBEDDED",
+    "EMBEDDED_MODEL_ID",
+    "LOCAL_PROVIDER",
+    "Config",
+    "ConfigError",
+    "LedgerConfig",
+    "ModelConfig",
+    "PipelineConfig",
+    "ProviderConfig",
+    "ResilienceConfig",
+    "RouteConfig",
+    "RouteRequirements",
+    "RouteTargetConfig",
+    "SamplingDefaults",
+    "ServerConfig",
+    "load_config",
+    "plugin_problems",
+]

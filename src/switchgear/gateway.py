@@ -8,19 +8,23 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from switchgear.config import EMBEDDED, LOCAL_PROVIDER, Config, ModelConfig
+from switchgear.config import EMBEDDED, Config, ModelConfig, plugin_problems
 from switchgear.governance.budgets import BudgetBook, MemorySpend, RedisSpend, SpendCounter
 from switchgear.governance.governor import Governor
 from switchgear.governance.keys import KeyRing
 from switchgear.governance.limits import Limiter, MemoryLimiter
 from switchgear.guards import Guards
+from switchgear.guards.pii_stage import hash_caller_id
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.metrics import GatewayMetrics
 from switchgear.pipeline import Pipeline
+from switchgear.plugins import ProviderSetup, registry
 from switchgear.providers.base import Provider
-from switchgear.providers.registry import build_local_provider, build_remote_provider
 from switchgear.routing.router import Router
 from switchgear.routing.target import Target
+from switchgear.services import KindServices
+from switchgear.stages.base import Stage
+from switchgear.stages.context import StageContext
 from switchgear.store import open_store
 
 if TYPE_CHECKING:
@@ -34,15 +38,26 @@ EMBEDDED_LICENCE_URL = "https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instru
 
 
 class Gateway:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, providers: dict[str, Provider] | None = None) -> None:
+        """`providers`: ready-made providers by `providers:` entry name or local model id,
+        in place of the ones the config would build (tests pass `MockProvider`s)."""
+        problems = plugin_problems(config)
+        if problems:
+            (path, message), *_ = problems
+            raise ValueError(f"{config.source}: {'.'.join(map(str, path))}: {message}")
         self.config = config
-        self.providers: dict[str, Provider] = {
-            name: build_remote_provider(name, settings)
-            for name, settings in config.providers.items()
-        }
+        self.plugins = registry()
+        given = providers or {}
+        self.providers: dict[str, Provider] = {}
+        for name, settings in config.providers.items():
+            self.providers[name] = given.get(name) or self.plugins.provider(settings.kind).build(
+                ProviderSetup(name, settings=settings)
+            )
         for model in config.models:
-            if model.provider == LOCAL_PROVIDER:
-                self.providers[model.id] = build_local_provider(model)
+            if model.provider not in config.providers:
+                self.providers[model.id] = given.get(model.id) or self.plugins.provider(
+                    model.provider
+                ).build(ProviderSetup(model.id, model=model))
         created = int(time.time())
         targets = [self._target(m, created) for m in config.models]
         self.router = Router(targets, config.routes, config.resilience)
@@ -50,21 +65,30 @@ class Gateway:
         self.ledger = LedgerWriter(self.store)
         self.metrics = GatewayMetrics()
         self.governor = self._governor()
-        self.guards = Guards(config.guards, judge=self._judge)
+        id_key = bytes.fromhex(self.store.secret("caller_id_key"))
+        self.guards = Guards(config.guards, judge=self._judge, id_key=id_key)
         self.bindings = {
             name: route.knowledge for name, route in config.routes.items() if route.knowledge
         }
         self._knowledge: Knowledge | None = None
         self._knowledge_lock = threading.Lock()
-        self.pipeline = Pipeline(
-            self.governor,
-            self.guards,
-            self.router,
-            self.ledger,
-            self.metrics,
-            self.knowledge,
-            self.bindings,
+        context = StageContext(
+            config=config,
+            governor=self.governor,
+            guards=self.guards,
+            router=self.router,
+            ledger=self.ledger,
+            metrics=self.metrics,
+            knowledge=self.knowledge,
+            bindings=self.bindings,
+            complete_internal=self._complete_internal,
+            hash_caller_id=lambda value: hash_caller_id(id_key, value),
         )
+        stages: list[Stage] = [
+            self.plugins.stages[name].build(context) for name in config.pipeline.stages
+        ]
+        services = KindServices(self.knowledge, self.bindings, self.guards, self.router)
+        self.pipeline = Pipeline(stages, self.router, services.table())
         self._refresher: asyncio.Task[None] | None = None
 
     def knowledge(self) -> Knowledge:
@@ -81,7 +105,10 @@ class Gateway:
             return self._knowledge
 
     async def _judge(self, route: str, prompt: str) -> str:
-        return await self.pipeline.complete_internal(route, prompt)
+        return await self.pipeline.complete_internal("judge", route, prompt)
+
+    async def _complete_internal(self, purpose: str, route: str, prompt: str) -> str:
+        return await self.pipeline.complete_internal(purpose, route, prompt)
 
     def _governor(self) -> Governor:
         rules = self.config.governance
@@ -102,16 +129,17 @@ class Gateway:
         return Governor(rules, keys, limiter, budgets)
 
     def _target(self, model: ModelConfig, created: int) -> Target:
-        local = model.provider == LOCAL_PROVIDER
-        remote = None if local else self.config.providers[model.provider]
+        remote = self.config.providers.get(model.provider)
+        local = remote is None  # a per-model engine, like the embedded llama.cpp
+        kind = self.plugins.provider(model.provider if remote is None else remote.kind)
         return Target(
             model_id=model.id,
             provider_name=model.provider,
-            provider_kind="local" if remote is None else remote.kind,
+            provider_kind=model.provider if remote is None else remote.kind,
             provider=self.providers[model.id if local else model.provider],
             upstream_model=model.upstream_model or model.id,
             context_window=model.context_window,
-            self_hosted=True if remote is None else remote.self_hosted,
+            self_hosted=kind.self_hosted if remote is None else remote.self_hosted,
             # The embedded engine has no tool calling; remote APIs are assumed to have both
             # unless the config says otherwise.
             supports_tools=(not local) if model.supports_tools is None else model.supports_tools,
@@ -158,9 +186,11 @@ class Gateway:
         return all(provider.is_ready() for provider in self.providers.values())
 
     async def stop(self) -> None:
-        """Stops generation, then drains the ledger so a clean shutdown loses no row."""
+        """Stops generation, settles what is still being settled, then drains the ledger so a
+        clean shutdown loses no row."""
         if self._refresher is not None:
             self._refresher.cancel()
+        await self.pipeline.drain()
         for provider in self.providers.values():
             try:
                 await provider.aclose()

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from switchgear.ledger.audit_chain import verify_chain
+from switchgear.store.audit_chain import verify_chain
 from switchgear.store.postgres import open_postgres_store
 from tests.conftest import ledger_rows
 from tests.gateway_process import GatewayProcess

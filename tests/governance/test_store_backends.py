@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from switchgear.ledger.audit_chain import verify_chain
+from switchgear.store.audit_chain import verify_chain
 from switchgear.store.base import AdminEvent, AttemptRecord, KeyRow, UsageRecord
 from switchgear.store.postgres import open_postgres_store
 from switchgear.store.sql import SqlStore

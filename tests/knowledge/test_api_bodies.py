@@ -15,9 +15,9 @@ from switchgear.knowledge.acl import Reader
 from switchgear.knowledge.cite import augment_request, cited_numbers, sources_footer
 from switchgear.knowledge.config import KnowledgeConfig, RouteKnowledge
 from switchgear.knowledge.embedder import MiniLmOnnx
-from switchgear.knowledge.embeddings_api import EmbeddingsRequest, SearchRequest
 from switchgear.knowledge.records import Passage
 from switchgear.schema.errors import InvalidRequest, NotFound
+from switchgear.schema.kinds import EmbeddingsRequest, SearchRequest
 from switchgear.schema.requests import ChatCompletionRequest, Message
 from tests.knowledge.conftest import OpenKnowledge
 from tests.knowledge.make_docs import write

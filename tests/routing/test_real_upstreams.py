@@ -117,7 +117,7 @@ def test_llama_cpp_server_as_an_upstream(tmp_path: Path) -> None:
     binary = _llama_server_binary()
     if binary is None:
         pytest.skip("llama-server not built: run scripts/build-llama-server.sh (.ci/run does)")
-    from switchgear.providers.registry import embedded_model_path
+    from switchgear.providers.plugin import embedded_model_path
 
     port = free_port()
     server = subprocess.Popen(

@@ -19,8 +19,8 @@ from switchgear.gateway import Gateway
 from switchgear.governance.governor import Forbidden, Unauthorized
 from switchgear.governance.keys import public_view
 from switchgear.governance.reports import GROUPS, to_csv, usage_report
-from switchgear.ledger.audit_chain import verify_chain
 from switchgear.schema.errors import InvalidRequest, NotFound
+from switchgear.store.audit_chain import verify_chain
 from switchgear.store.base import AdminEvent
 
 _encode = msgspec.json.encode

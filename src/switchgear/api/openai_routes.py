@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 from starlette.requests import Request
@@ -22,9 +22,13 @@ from switchgear.api.openai_format import (
 )
 from switchgear.api.sse import EventStreamResponse
 from switchgear.gateway import Gateway
-from switchgear.knowledge.embeddings_api import EmbeddingsRequest, SearchRequest
-from switchgear.routing.target import Target
 from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
+from switchgear.schema.kinds import (
+    EmbeddingsRequest,
+    ModelsRequest,
+    ModerationRequest,
+    SearchRequest,
+)
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 from switchgear.trip import Answer
 
@@ -44,13 +48,19 @@ def _json(body: bytes, answer: Answer) -> Response:
 
 
 def _answer_headers(answer: Answer) -> dict[str, str]:
-    admission = answer.trip.admission
-    return {
-        **(admission.headers if admission else {}),
-        "x-request-id": answer.trip.request_id,
-        "x-switchgear-model": answer.target.model_id,
-        "x-switchgear-target": answer.target.label,
-    }
+    trip = answer.trip
+    headers = {**(trip.admission.headers if trip.admission else {})}
+    headers["x-request-id"] = trip.request_id
+    if trip.target is not None:
+        headers["x-switchgear-model"] = trip.target.model_id
+        headers["x-switchgear-target"] = trip.target.label
+    return headers
+
+
+def _whole(answer: Answer) -> Response:
+    return Response(
+        _encode(answer.body), media_type="application/json", headers=_answer_headers(answer)
+    )
 
 
 async def _read_request(request: Request, gateway: Gateway, into: type[T], endpoint: str) -> T:
@@ -75,14 +85,14 @@ async def chat_completions(request: Request) -> Response:
     try:
         if chat.stream:
             answer = await unless_disconnected(
-                request.receive, gateway.pipeline.start_chat(chat, caller_secret(request))
+                request.receive, gateway.pipeline.run(chat, caller_secret(request))
             )
             return EventStreamResponse(
                 chat_chunks(answer, chat.wants_stream_usage()), _answer_headers(answer)
             )  # type: ignore[return-value]
 
         async def complete() -> Response:
-            answer = await gateway.pipeline.start_chat(chat, caller_secret(request))
+            answer = await gateway.pipeline.run(chat, caller_secret(request))
             collected = await collect(answer)
             return _json(chat_completion_body(answer, collected, int(time.time())), answer)
 
@@ -98,14 +108,14 @@ async def completions(request: Request) -> Response:
     try:
         if text.stream:
             answer = await unless_disconnected(
-                request.receive, gateway.pipeline.start_text(text, caller_secret(request))
+                request.receive, gateway.pipeline.run(text, caller_secret(request))
             )
             return EventStreamResponse(
                 text_chunks(answer, text.wants_stream_usage(), echo), _answer_headers(answer)
             )  # type: ignore[return-value]
 
         async def complete() -> Response:
-            answer = await gateway.pipeline.start_text(text, caller_secret(request))
+            answer = await gateway.pipeline.run(text, caller_secret(request))
             collected = await collect(answer)
             return _json(text_completion_body(answer, collected, int(time.time()), echo), answer)
 
@@ -125,56 +135,33 @@ def _echo_prefixes(request: CompletionRequest) -> list[str] | None:
     raise InvalidRequest("`echo` is supported for text prompts only.", param="echo")
 
 
-def _model_object(target: Target) -> dict[str, Any]:
-    return {
-        "id": target.model_id,
-        "object": "model",
-        "created": target.created,
-        "owned_by": target.owned_by,
-        "context_window": target.context_window,
-        "aliases": list(target.aliases),
-    }
-
-
 async def list_models(request: Request) -> Response:
-    _gateway(request).governor.identify(caller_secret(request))
-    router = _gateway(request).router
-    body = {"object": "list", "data": [_model_object(t) for t in router.targets]}
-    return Response(_encode(body), media_type="application/json")
+    gateway = _gateway(request)
+    return _whole(await gateway.pipeline.run(ModelsRequest(), caller_secret(request)))
 
 
 async def get_model(request: Request) -> Response:
-    _gateway(request).governor.identify(caller_secret(request))
-    target = _gateway(request).router.find_model(request.path_params["model"])
-    return Response(_encode(_model_object(target)), media_type="application/json")
-
-
-class ModerationRequest(msgspec.Struct, forbid_unknown_fields=True):
-    input: str | list[Any]
-    model: str | None = None
+    gateway = _gateway(request)
+    one = ModelsRequest(request.path_params["model"])
+    return _whole(await gateway.pipeline.run(one, caller_secret(request)))
 
 
 async def moderations(request: Request) -> Response:
     gateway = _gateway(request)
-    gateway.governor.identify(caller_secret(request))
-    body = await read_body(request, gateway.config.server.max_body_bytes)
-    decoded = decode_body(body, ModerationRequest)
-    result = await gateway.guards.moderations(msgspec.structs.asdict(decoded))
-    return Response(_encode(result), media_type="application/json")
+    decoded = await _read_request(request, gateway, ModerationRequest, "moderations")
+    return _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
 
 
 async def embeddings(request: Request) -> Response:
     gateway = _gateway(request)
     decoded = await _read_request(request, gateway, EmbeddingsRequest, "embeddings")
-    body = await gateway.pipeline.embed(decoded, caller_secret(request))
-    return Response(_encode(body), media_type="application/json")
+    return _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
 
 
 async def search(request: Request) -> Response:
     gateway = _gateway(request)
     decoded = await _read_request(request, gateway, SearchRequest, "search")
-    result = await gateway.pipeline.search(decoded, caller_secret(request))
-    return Response(_encode(result), media_type="application/json")
+    return _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
 
 
 ROUTES = [

@@ -60,15 +60,28 @@ class Governor:
         return found
 
     async def admit(
-        self, request_id: str, secret: str | None, model: str, tokens: int
+        self,
+        request_id: str,
+        secret: str | None,
+        model: str | None,
+        tokens: int,
     ) -> Admission:
+        """Identity, permission for `model` (None: the kind checks per item, like a listing),
+        limits and budgets."""
         identity = self.identify(secret)
-        if not identity.may_use(model):
+        if model is not None and not identity.may_use(model):
             raise Forbidden(
                 f"This key may not use `{model}` (allowed: {', '.join(identity.allowed_models)}).",
                 code="model_not_allowed",
                 param="model",
             )
+        return await self.admit_identity(request_id, identity, tokens)
+
+    async def admit_identity(
+        self, request_id: str, identity: Identity, tokens: int, *, nested: bool = False
+    ) -> Admission:
+        """Limits and budgets for a known caller. `nested`: a call made inside one of the
+        caller's requests (it counts, but takes no concurrency slot of its own)."""
         admission = Admission(identity)
         if identity.is_admin:
             return admission
@@ -77,6 +90,8 @@ class Governor:
         if admission.warnings:
             admission.headers["x-switchgear-budget-warning"] = "; ".join(admission.warnings)
         scopes = self._limits(identity)
+        if nested:
+            scopes = [ScopeLimits(s.scope, s.rpm, s.tpm, None) for s in scopes]
         if scopes:
             admission.permit = await self.limiter.admit(request_id, scopes, tokens)
             admission.headers.update(admission.permit.headers)

@@ -43,6 +43,8 @@ class Identity:
 
 
 ANONYMOUS = Identity(None, "anonymous", None, None, (), None, (), {}, {})
+# The gateway itself, for internal calls made outside any caller's request.
+SYSTEM = Identity(None, "system", None, None, (), None, (), {}, {}, is_admin=True)
 
 
 def hash_secret(secret: str) -> str:

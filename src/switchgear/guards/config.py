@@ -22,11 +22,11 @@ guards:
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-from switchgear.guards import entities as E
+from switchgear.plugins import registry
 
 PiiAction = Literal["allow", "block", "redact", "pseudonymize", "route_local"]
 Fraction = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
@@ -61,12 +61,19 @@ class PiiPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Text beyond this many characters per request is not given to the model; the decision is
     # marked incomplete and the policy's `fail_open` decides whether the request goes on.
     model_max_chars: Annotated[int, msgspec.Meta(ge=0)] = 200_000
+    # What the upstream gets for caller identifiers (`user`): `hash` (a keyed hash, stable per
+    # user), `drop` (nothing), or `keep` (the value, rewritten like any other text).
+    caller_ids: Literal["hash", "drop", "keep"] = "hash"
+    # The answer side: personal data the model writes that was not in the request
+    # (`redact` it as `[TYPE]`, or `block`: end the answer with finish_reason content_filter).
+    output: Literal["off", "redact", "block"] = "off"
 
     def action_for(self, entity_type: str) -> str:
         return self.per_entity.get(entity_type, self.action)
 
-    def enabled_types(self) -> tuple[str, ...]:
-        return tuple(self.entities) if self.entities else E.ALL_TYPES
+    def enabled_types(self) -> tuple[str, ...] | None:
+        """The types this policy looks for; None: every type the recognisers know."""
+        return tuple(self.entities) if self.entities else None
 
 
 class ModerationPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -100,13 +107,15 @@ class GuardPolicyConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
 
 
 class ModerationBackendConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    kind: Literal["local", "llama_guard", "openai_compat"] = "local"
+    # `local`, `llama_guard`, `openai_compat`, or a kind a plugin registers.
+    kind: str = "local"
     route: str | None = None  # llama_guard: the route (or model) that serves Llama Guard
     special_tokens: bool = False  # llama_guard: wrap the prompt in Llama 3 header tokens
     base_url: str | None = None  # openai_compat: e.g. https://api.openai.com/v1
     api_key_env: str | None = None
     model: str = "omni-moderation-latest"
     timeout_s: Seconds = 10.0
+    options: dict[str, Any] = {}  # for a plugin's backend kind
 
 
 class GuardsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -139,11 +148,9 @@ class GuardsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         backends = set(self.backends())
         if self.moderation_endpoint_backend not in backends:
             out.append(f"moderation_endpoint_backend `{self.moderation_endpoint_backend}` unknown")
+        found = registry()  # light: the plugins' names, not their code
+        out += self.plugin_problems(found.entity_types(), set(found.moderation))
         for name, policy in self.policies.items():
-            types = set(policy.pii.entities) | set(policy.pii.per_entity)
-            bad = sorted(types - set(E.ALL_TYPES))
-            if bad:
-                out.append(f"policies.{name}.pii: unknown entity types {', '.join(bad)}")
             cats = sorted(set(policy.moderation.categories) - set(MODERATION_CATEGORIES))
             if cats:
                 out.append(f"policies.{name}.moderation: unknown categories {', '.join(cats)}")
@@ -155,6 +162,20 @@ class GuardsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 out.append(f"moderation_backends.{name}: llama_guard needs `route`")
             if b.kind == "openai_compat" and not b.base_url:
                 out.append(f"moderation_backends.{name}: openai_compat needs `base_url`")
+        return out
+
+    def plugin_problems(self, entity_types: tuple[str, ...], backend_kinds: set[str]) -> list[str]:
+        """Names that only the plugin registry can check: entity types and backend kinds."""
+        out: list[str] = []
+        for name, policy in self.policies.items():
+            types = set(policy.pii.entities) | set(policy.pii.per_entity)
+            bad = sorted(types - set(entity_types))
+            if bad:
+                out.append(f"policies.{name}.pii: unknown entity types {', '.join(bad)}")
+        for name, backend in self.moderation_backends.items():
+            if backend.kind not in backend_kinds:
+                known = ", ".join(sorted(backend_kinds))
+                out.append(f"moderation_backends.{name}: unknown kind `{backend.kind}` ({known})")
         return out
 
     def backends(self) -> dict[str, ModerationBackendConfig]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from switchgear.guards.decision import Decision
 from switchgear.guards.restore import StreamRestorer
-from switchgear.schema.generation import FINISH_CONTENT_FILTER, Delta
+from switchgear.schema.generation import FINISH_CONTENT_FILTER, Delta, DeltaStream
 
 # Screens text; returns the flagged categories (empty = fine). Raises on backend failure.
 Screen = Callable[[str], Awaitable[list[str]]]
@@ -27,7 +27,7 @@ class _Choice:
 
 
 async def guard_stream(
-    deltas: AsyncIterator[Delta],
+    deltas: DeltaStream,
     *,
     restorer: StreamRestorer | None,
     screen: Screen | None,
@@ -35,7 +35,7 @@ async def guard_stream(
     decisions: list[Decision],
     chunk_chars: int = 0,
     on_failure: Callable[[BaseException], bool] | None = None,
-) -> AsyncIterator[Delta]:
+) -> DeltaStream:
     """Wrap a provider's deltas. `chunk_chars`: screen once this much text is pending (0 = on
     every delta; use ~200+ for remote moderation backends). `on_failure(error)` returns True to
     let the answer through unscreened (fail open) and False to end it (fail closed)."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 
-from switchgear.schema.generation import Delta, ToolCallDelta
+from switchgear.schema.generation import Delta, DeltaStream, ToolCallDelta
 
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*_\d{1,6})>")
 _MAX_PLACEHOLDER = 40
@@ -91,7 +91,7 @@ class StreamRestorer:
                 )
         return out
 
-    async def wrap(self, deltas: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
+    async def wrap(self, deltas: DeltaStream) -> DeltaStream:
         async for delta in deltas:
             restored = self.restore(delta)
             if restored.text or restored.tool_calls or restored.finish_reason or restored.usage:

@@ -4,45 +4,50 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchgear.guards.config import GuardPolicyConfig, GuardsConfig, ModerationBackendConfig
+from switchgear.guards.answer_pii import screen_answer_pii
+from switchgear.guards.config import GuardPolicyConfig, GuardsConfig
 from switchgear.guards.decision import Decision
+from switchgear.guards.entities import Span
 from switchgear.guards.errors import GuardBlocked, GuardTimeout, GuardUnavailable, content_flagged
 from switchgear.guards.errors import prompt_injection as injection_error
 from switchgear.guards.injection import InjectionDetector
 from switchgear.guards.moderation.base import (
     BackendFailed,
+    ConversationJudge,
     ModerationResult,
     Moderator,
     moderation_inputs,
     moderation_response,
 )
-from switchgear.guards.moderation.llama_guard import LlamaGuardModerator
-from switchgear.guards.moderation.local import LocalModerator
-from switchgear.guards.moderation.openai_compat import OpenAICompatModerator
 from switchgear.guards.output import guard_stream
 from switchgear.guards.pii import PiiDetector
 from switchgear.guards.pii_stage import apply_policy, policy_is_active, scan_request
 from switchgear.guards.restore import StreamRestorer
+from switchgear.guards.screenable import Screenable
+from switchgear.plugins import registry
 from switchgear.schema.errors import InvalidRequest
-from switchgear.schema.generation import Delta
-from switchgear.schema.requests import ChatCompletionRequest
+from switchgear.schema.generation import DeltaStream
 
-# (route, prompt) -> the route's answer text; the pipeline binds it to a non-streamed call.
+# (route, prompt) -> the route's answer text; the pipeline binds it to an internal call.
 Judge = Callable[[str, str], Awaitable[str]]
-LOCAL_MODEL_NAME = "switchgear-lexicon-1"
 
 
 @dataclass(slots=True)
 class GuardOutcome:
-    request: ChatCompletionRequest  # what the provider may see (possibly rewritten)
+    request: Any  # what the provider may see (possibly rewritten), of the screened kind
     route_local: bool  # only self-hosted targets may serve it; fail closed if none is healthy
     decisions: list[Decision] = field(default_factory=list)  # grows with output screening
     restorer: StreamRestorer | None = None  # set when pseudonyms must be put back
     policy: str = "off"
+    known_values: frozenset[str] = frozenset()  # personal data found in the request
+
+    @property
+    def found_personal_data(self) -> bool:
+        return any(d.guard == "pii" and d.entities for d in self.decisions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +60,13 @@ class RetrievedTextCheck:
 
 
 class Guards:
-    def __init__(self, config: GuardsConfig, judge: Judge | None = None) -> None:
+    def __init__(
+        self, config: GuardsConfig, judge: Judge | None = None, id_key: bytes = b""
+    ) -> None:
         self.config = config
         self._judge = judge
+        # Keys the hash that stands in for caller identifiers (`user`) upstream.
+        self._id_key = id_key
         self._detectors: dict[tuple[Any, ...], PiiDetector] = {}
         self._moderators: dict[str, Moderator] = {}
         self._injection = InjectionDetector()
@@ -65,6 +74,11 @@ class Guards:
     # -- set-up ---------------------------------------------------------------------------
     def policy_name(self, route: str | None = None, key: str | None = None) -> str:
         return self.config.policy_for(route, key)
+
+    def policy_of(self, identity: Any, route: str) -> str:
+        """The policy for a caller on a route: the key's own, then the config's tables."""
+        named: str | None = identity.guard_policy
+        return named or self.policy_name(route=route, key=identity.key_id or identity.app)
 
     def policy(self, name: str) -> GuardPolicyConfig:
         try:
@@ -102,22 +116,18 @@ class Guards:
             self._moderators[backend] = found
         return found
 
-    def _build_moderator(self, name: str, b: ModerationBackendConfig) -> Moderator:
-        if b.kind == "local":
-            return LocalModerator()
-        if b.kind == "openai_compat":
-            assert b.base_url is not None
-            return OpenAICompatModerator(
-                b.base_url, api_key_env=b.api_key_env, model=b.model, timeout_s=b.timeout_s
-            )
-        judge, route = self._judge, b.route
-        if judge is None or route is None:
-            raise GuardUnavailable(f"moderation backend `{name}` has no judge bound", guard=name)
+    def _build_moderator(self, name: str, config: Any) -> Moderator:
+        kind = registry().moderation.get(config.kind)
+        if kind is None:
+            raise GuardUnavailable(f"moderation backend kind `{config.kind}` unknown", guard=name)
+        judge, route = self._judge, config.route
+        complete = None
+        if judge is not None and route is not None:
 
-        async def complete(prompt: str) -> str:
-            return await judge(route, prompt)
+            async def complete(prompt: str) -> str:
+                return await judge(route, prompt)
 
-        return LlamaGuardModerator(complete, special_tokens=b.special_tokens)
+        return kind.build(name, config, complete)
 
     def retrieved_text_check(self, policy_name: str) -> RetrievedTextCheck | None:
         """How the policy screens text the caller did not write (retrieved documents) for
@@ -138,18 +148,27 @@ class Guards:
 
     # -- request side ---------------------------------------------------------------------
     async def screen_request(
-        self, request: ChatCompletionRequest, policy_name: str
+        self, request: Screenable, policy_name: str, *, moderate: bool = True
     ) -> GuardOutcome:
-        """PII, then injection, then input moderation. Raises `GuardBlocked` (400) or
-        `GuardUnavailable` (503); both carry `.decisions` for the ledger."""
+        """PII, then injection, then input moderation, over every string of the request.
+        Raises `GuardBlocked` (400) or `GuardUnavailable` (503); both carry `.decisions` for
+        the ledger. `moderate=False` for the gateway's own judge calls (a judge is not judged).
+        """
         policy = self.policy(policy_name)
         outcome = GuardOutcome(request, False, policy=policy_name)
         try:
             if policy_is_active(policy.pii):
+                if request.has_opaque_input():
+                    raise InvalidRequest(
+                        "This route's guard policy screens every prompt for personal data, "
+                        "and token-id prompts cannot be screened; send the prompt as text.",
+                        param="prompt",
+                        code="unscreenable_input",
+                    )
                 await self._pii(policy, outcome)
-            if policy.injection.enabled:
+            if policy.injection.enabled and moderate:
                 await self._check_injection(policy, request, outcome)
-            if policy.moderation.backend is not None and policy.moderation.input:
+            if policy.moderation.backend is not None and policy.moderation.input and moderate:
                 await self._moderate_input(policy, outcome)
         except (GuardBlocked, GuardUnavailable) as error:
             extra = [d for d in error.decisions if d not in outcome.decisions]
@@ -205,18 +224,21 @@ class Guards:
                 "The request is too large for the personal-data model; it was not sent.",
                 guard="pii",
             )
-        result = apply_policy(policy.pii, outcome.request, found, latency, not complete)
+        result = apply_policy(
+            policy.pii, outcome.request, found, latency, not complete, self._id_key
+        )
         outcome.request = result.request
         outcome.route_local = result.route_local
+        outcome.known_values = result.known_values
         outcome.decisions.append(result.decision)
         if result.pseudonyms:
             outcome.restorer = StreamRestorer(result.pseudonyms)
 
     async def _check_injection(
-        self, policy: GuardPolicyConfig, original: ChatCompletionRequest, outcome: GuardOutcome
+        self, policy: GuardPolicyConfig, original: Screenable, outcome: GuardOutcome
     ) -> None:
         roles = set(policy.injection.roles)
-        texts = [m.text() for m in original.messages if m.role in roles and m.text()]
+        texts = [text for role, text in original.turns() if role in roles]
         if not texts:
             return
 
@@ -236,13 +258,13 @@ class Guards:
     async def _moderate_input(self, policy: GuardPolicyConfig, outcome: GuardOutcome) -> None:
         assert policy.moderation.backend is not None
         moderator = self.moderator(policy.moderation.backend)
-        messages = outcome.request.messages
-        if isinstance(moderator, LlamaGuardModerator):
-            turns = [("User" if m.role == "user" else "Agent", m.text()) for m in messages
-                     if m.role in ("user", "assistant") and m.text()]  # fmt: skip
-            work: Awaitable[Any] = moderator.judge(turns, "User") if turns else _no_results()
+        turns = list(outcome.request.turns())
+        if isinstance(moderator, ConversationJudge):
+            said = [("User" if role == "user" else "Agent", text) for role, text in turns
+                    if role in ("user", "assistant")]  # fmt: skip
+            work: Awaitable[Any] = moderator.judge(said, "User") if said else _no_results()
         else:
-            text = "\n".join(m.text() for m in messages if m.role == "user")
+            text = "\n".join(text for role, text in turns if role == "user")
             work = _first(moderator.moderate([text]))
         done = await self._guarded("moderation.input", policy, outcome, work)
         if done is None:
@@ -270,21 +292,22 @@ class Guards:
         return categories
 
     # -- answer side ----------------------------------------------------------------------
-    def guard_answer(
-        self, deltas: AsyncIterator[Delta], outcome: GuardOutcome
-    ) -> AsyncIterator[Delta]:
-        """Wrap the provider's deltas: restore pseudonyms, screen the output per policy.
-        Decisions are appended to `outcome.decisions` when the stream ends."""
+    def guard_answer(self, deltas: DeltaStream, outcome: GuardOutcome) -> DeltaStream:
+        """Wrap the provider's deltas: restore pseudonyms, scan for personal data the model
+        wrote, screen the output per policy. Decisions are appended to `outcome.decisions`
+        when the stream ends."""
         policy = self.policy(outcome.policy)
         mod = policy.moderation
-        screen = None
-        chunk = 0
+        if outcome.restorer is not None:
+            deltas = outcome.restorer.wrap(deltas)
+        if policy.pii.output != "off":
+            deltas = self._scan_answer_pii(deltas, policy, outcome)
         if mod.backend is not None and mod.output:
             moderator = self.moderator(mod.backend)
-            chunk = 0 if isinstance(moderator, LocalModerator) else 400
+            chunk = moderator.stream_chunk_chars
 
             async def screen(text: str) -> list[str]:
-                if isinstance(moderator, LlamaGuardModerator):
+                if isinstance(moderator, ConversationJudge):
                     result = await moderator.judge([("User", "…"), ("Agent", text)], "Agent")
                 else:
                     result = (await moderator.moderate([text]))[0]
@@ -294,30 +317,28 @@ class Guards:
                 return await asyncio.wait_for(screen(text), timeout=policy.timeout_s)
 
             return guard_stream(
-                deltas, restorer=outcome.restorer, screen=timed, block=mod.action == "block",
+                deltas, restorer=None, screen=timed, block=mod.action == "block",
                 decisions=outcome.decisions, chunk_chars=chunk,
                 on_failure=lambda _error: policy.fail_open,
             )  # fmt: skip
-        if outcome.restorer is not None:
-            return outcome.restorer.wrap(deltas)
         return deltas
 
-    async def screen_answer_text(self, text: str, outcome: GuardOutcome) -> str:
-        """For a whole (non-streamed) answer: restore pseudonyms, moderate, raise
-        `content_flagged` when the policy blocks. Returns the text to send."""
-        if outcome.restorer is not None:
-            text = outcome.restorer.restore_text(text)
-        policy = self.policy(outcome.policy)
-        mod = policy.moderation
-        if mod.backend is None or not mod.output:
-            return text
-        moderator = self.moderator(mod.backend)
-        work = _first(moderator.moderate([text]))
-        done = await self._guarded("moderation.output", policy, outcome, work)
-        if done is not None:
-            result, latency = done
-            self._record_moderation("moderation.output", policy, result, latency, outcome.decisions)
-        return text
+    def _scan_answer_pii(
+        self, deltas: DeltaStream, policy: GuardPolicyConfig, outcome: GuardOutcome
+    ) -> DeltaStream:
+        detector = self._detector(policy)
+
+        async def scan(text: str) -> list[Span]:
+            found = await asyncio.to_thread(detector.scan, text)
+            return found.spans
+
+        return screen_answer_pii(
+            deltas,
+            scan=scan,
+            block=policy.pii.output == "block",
+            known=outcome.known_values,
+            decisions=outcome.decisions,
+        )
 
     # -- POST /v1/moderations -------------------------------------------------------------
     async def moderations(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -335,11 +356,7 @@ class Guards:
             results = await moderator.moderate(inputs)
         except BackendFailed as error:
             raise GuardUnavailable(f"Moderation backend `{name}` failed.", guard=name) from error
-        kind = backends[name].kind
-        model = {"local": LOCAL_MODEL_NAME, "openai_compat": backends[name].model}.get(
-            kind, f"llama-guard-3:{backends[name].route}"
-        )
-        return moderation_response(model, results)
+        return moderation_response(moderator.model_name, results)
 
 
 def flagged(policy: GuardPolicyConfig, result: ModerationResult | None) -> list[str]:

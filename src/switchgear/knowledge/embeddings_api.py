@@ -6,34 +6,16 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import msgspec
 import numpy as np
 
 from switchgear.knowledge.embedder import Embedder
 from switchgear.knowledge.records import Passage
 from switchgear.schema.errors import InvalidRequest
+from switchgear.schema.kinds import EmbeddingsRequest
 
 MAX_INPUTS = 2048
-
-
-class EmbeddingsRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    model: str
-    input: str | list[Any]
-    encoding_format: Literal["float", "base64"] = "float"
-    dimensions: int | None = None
-    user: str | None = None
-
-
-class SearchRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """`POST /v1/search`: retrieval only. `collection` or a `model` bound to one."""
-
-    query: Annotated[str, msgspec.Meta(min_length=1)]
-    collection: str | None = None
-    model: str | None = None
-    top_k: Annotated[int, msgspec.Meta(ge=1, le=50)] | None = None
-    mode: Literal["hybrid", "bm25", "vector"] | None = None
 
 
 def embedding_inputs(request: EmbeddingsRequest, embedder: Embedder) -> list[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,6 +39,7 @@ from switchgear.knowledge.store import (
     document_row,
     passage_of,
 )
+from switchgear.store.migrate import apply_migrations, sql_migration
 
 _SCHEMA = [
     "CREATE EXTENSION IF NOT EXISTS vector",
@@ -72,6 +73,7 @@ _SCHEMA = [
     """CREATE INDEX IF NOT EXISTS knowledge_chunks_scope
         ON knowledge_chunks (collection_id, acl_id)""",
 ]
+_MIGRATIONS = [sql_migration("knowledge.m001_tables", *_SCHEMA)]
 _ALLOWED = "(SELECT acl_id FROM knowledge_acl_members WHERE principal = ANY (%s))"
 _COLLECTION = "(SELECT id FROM knowledge_collections WHERE name = %s)"
 
@@ -89,10 +91,8 @@ class PostgresKnowledgeStore:
         self._lock = threading.RLock()
         self._dimensions: int | None = None
         self._iterative_scan = False
+        apply_migrations(self._in_transaction, _MIGRATIONS, "postgres")
         with self._write() as db:
-            db.execute("SELECT pg_advisory_xact_lock(7263541)")  # one migrator at a time
-            for statement in _SCHEMA:
-                db.execute(statement)
             row = db.execute("SELECT value FROM knowledge_meta WHERE key = 'dimensions'")
             found = row.fetchone()
             if found is not None:
@@ -100,6 +100,10 @@ class PostgresKnowledgeStore:
             version = db.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
             major_minor = tuple(int(p) for p in str(version.fetchone()[0]).split(".")[:2])
             self._iterative_scan = major_minor >= (0, 8)
+
+    def _in_transaction(self, work: Callable[[Any], Any]) -> Any:
+        with self._write() as db, db.cursor() as cursor:
+            return work(cursor)
 
     @contextmanager
     def _write(self) -> Iterator[Any]:

@@ -14,12 +14,7 @@ from switchgear.knowledge.acl import Acl, AclError, Reader
 from switchgear.knowledge.cite import Augmented, augment_request, question_of
 from switchgear.knowledge.config import KnowledgeConfig, RouteKnowledge, check_collection_name
 from switchgear.knowledge.embedder import Embedder, create_embedder
-from switchgear.knowledge.embeddings_api import (
-    EmbeddingsRequest,
-    SearchRequest,
-    embeddings_body,
-    search_body,
-)
+from switchgear.knowledge.embeddings_api import embeddings_body, search_body
 from switchgear.knowledge.ingest import (
     IngestSettings,
     ProgressCallback,
@@ -32,6 +27,7 @@ from switchgear.knowledge.rerank import Complete, rerank
 from switchgear.knowledge.retrieve import Mode, search
 from switchgear.knowledge.store import CollectionInfo, DocumentInfo, KnowledgeStore
 from switchgear.schema.errors import InvalidRequest, NotFound
+from switchgear.schema.kinds import EmbeddingsRequest, SearchRequest
 from switchgear.schema.requests import ChatCompletionRequest
 
 AclInput = Acl | Sequence[str] | None

@@ -25,7 +25,6 @@ import numpy as np
 from switchgear.knowledge.acl import Acl, Reader
 from switchgear.knowledge.embedder import Vectors
 from switchgear.knowledge.records import Passage
-from switchgear.knowledge.sqlite_connect import connect
 from switchgear.knowledge.sqlite_schema import create_vector_table, migrate
 from switchgear.knowledge.store import (
     CollectionInfo,
@@ -39,6 +38,7 @@ from switchgear.knowledge.store import (
     document_row,
     passage_of,
 )
+from switchgear.store.sqlite_connect import connect
 
 # BM25 column weights: title, section (heading path), text.
 _BM25 = "bm25(chunks_fts, 0.5, 1.0, 1.0)"
@@ -54,7 +54,7 @@ def _allowed(reader: Reader) -> tuple[str, tuple[str, ...]]:
 class SqliteKnowledgeStore:
     def __init__(self, path: Path | str) -> None:
         self.path = path
-        self._db = connect(path)
+        self._db = connect(path, vectors=True)
         self._lock = threading.RLock()
         migrate(self._db)
         self._dimensions: int | None = None

@@ -1,4 +1,5 @@
-"""Numbered, append-only migrations of the knowledge database. Never edit a shipped one.
+"""The knowledge database's migrations on SQLite (applied by `store.migrate`). Never edit a
+shipped one.
 
 Layout: `documents` and `chunks` are ordinary tables; `chunks_fts` (FTS5, contentless, BM25)
 and `chunk_vectors` (sqlite-vec `vec0`, cosine) are keyed by the chunk id. Permissions are
@@ -8,8 +9,9 @@ each vector row carries its document's `acl_id`, which the retrieval queries fil
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
+
+from switchgear.store.migrate import Migration, apply_migrations, sqlite_transaction
 
 
 def m001_knowledge(db: Any) -> None:
@@ -101,26 +103,11 @@ def create_vector_table(db: Any, dimensions: int) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Any], None]] = [m001_knowledge]
+MIGRATIONS = [Migration("knowledge.m001_tables", m001_knowledge)]
 
 
-def migrate(db: Any) -> int:
-    """Applies pending migrations, one transaction each; returns the schema version.
-    Safe when two processes open a new file at once: each step re-reads the version under
-    the write lock."""
-    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    version = 0
-    for number, migration in enumerate(MIGRATIONS, start=1):
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-            version = int(row[0] or 0)
-            if number > version:
-                migration(db)
-                db.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-                version = number
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-    return version
+def migrate(db: Any) -> list[str]:
+    """Applies pending migrations (see `store.migrate`); returns the names applied now."""
+    return apply_migrations(
+        sqlite_transaction(db), MIGRATIONS, "sqlite", legacy_version_table="schema_version"
+    )

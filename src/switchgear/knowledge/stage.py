@@ -7,12 +7,12 @@ wraps the answer's deltas so that an answer that cited nothing still ends with i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from switchgear.knowledge.cite import sources_footer
 from switchgear.knowledge.records import Citation, Passage
-from switchgear.schema.generation import Delta
+from switchgear.schema.generation import Delta, DeltaStream
 
 
 @dataclass(slots=True)
@@ -43,9 +43,7 @@ class PassageScreening:
         return kept
 
 
-async def with_sources_footer(
-    deltas: AsyncIterator[Delta], citations: Sequence[Citation]
-) -> AsyncIterator[Delta]:
+async def with_sources_footer(deltas: DeltaStream, citations: Sequence[Citation]) -> DeltaStream:
     """Passes deltas through; before the first choice's finish, adds `Sources: …` if the text
     so far cites none of the numbered sources."""
     seen: list[str] = []

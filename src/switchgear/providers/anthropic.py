@@ -4,13 +4,13 @@ translated back into deltas. The request body is built in `anthropic_messages`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
 
-from switchgear.config import ProviderConfig
 from switchgear.providers.anthropic_messages import messages_body, reject_unsupported
+from switchgear.providers.base import ChatAndText, DeltaStream
+from switchgear.providers.config import ProviderConfig
 from switchgear.providers.http_errors import error_from_event, stream_broken
 from switchgear.providers.sse_client import UpstreamClient, drain
 from switchgear.schema.errors import InvalidRequest
@@ -133,7 +133,7 @@ class _Translator:
         return Delta(finish_reason=reason, usage=usage)
 
 
-class AnthropicProvider:
+class AnthropicProvider(ChatAndText):
     """One Anthropic Messages API endpoint, as configured under `providers`."""
 
     def __init__(self, name: str, settings: ProviderConfig) -> None:
@@ -163,7 +163,7 @@ class AnthropicProvider:
     def is_ready(self) -> bool:
         return self.http.is_open()
 
-    async def stream_chat(self, model: str, request: ChatCompletionRequest) -> AsyncIterator[Delta]:
+    async def stream_chat(self, model: str, request: ChatCompletionRequest) -> DeltaStream:
         reject_unsupported(request)
         body, json_mode = messages_body(model, request)
         events = self.http.post(self.url, msgspec.json.encode(body))
@@ -187,7 +187,7 @@ class AnthropicProvider:
 
     async def stream_text(
         self, model: str, request: CompletionRequest, prompt: str | list[int], index: int
-    ) -> AsyncIterator[Delta]:
+    ) -> DeltaStream:
         raise InvalidRequest(
             f"`{model}` is an Anthropic chat model; use /v1/chat/completions.",
             param="model",

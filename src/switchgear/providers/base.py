@@ -1,29 +1,49 @@
-"""The Provider protocol: as small as a transport. Send a request, stream deltas back, close.
+"""The Provider protocol: as small as a transport. Send one request, stream deltas back, close.
 
 A provider streams; the pipeline builds non-streamed answers from the same deltas, so every
-provider behaves the same way in both modes.
+provider behaves the same way in both modes. `send` returns an async generator, so closing a
+stream early (`aclose`) always stops the work behind it: there is no stream without `aclose`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Protocol
 
-from switchgear.schema.generation import Delta
-from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
+from switchgear.schema.generation import DeltaStream
+from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest, TextPrompt
+
+# What a provider is sent: a chat, or one prompt of a text completion (the pipeline fans a
+# request with several prompts out, one `TextPrompt` each).
+Generation = ChatCompletionRequest | TextPrompt
 
 
 class Provider(Protocol):
     """One wire protocol or engine. Raises `GatewayError` subclasses before its first delta."""
 
-    def stream_chat(self, model: str, request: ChatCompletionRequest) -> AsyncIterator[Delta]: ...
-
-    def stream_text(
-        self, model: str, request: CompletionRequest, prompt: str | list[int], index: int
-    ) -> AsyncIterator[Delta]: ...
+    def send(self, model: str, request: Generation) -> DeltaStream: ...
 
     def is_ready(self) -> bool: ...
 
     async def start(self) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+class ChatAndText:
+    """For providers written as one method per request shape: `send` picks the method."""
+
+    def send(self, model: str, request: Generation) -> DeltaStream:
+        if isinstance(request, TextPrompt):
+            return self.stream_text(model, request.request, request.prompt, request.index)
+        return self.stream_chat(model, request)
+
+    def stream_chat(self, model: str, request: ChatCompletionRequest) -> DeltaStream:
+        raise NotImplementedError
+
+    def stream_text(
+        self, model: str, request: CompletionRequest, prompt: str | list[int], index: int
+    ) -> DeltaStream:
+        raise NotImplementedError
+
+
+__all__ = ["ChatAndText", "DeltaStream", "Generation", "Provider"]

@@ -6,12 +6,11 @@ import asyncio
 import functools
 import json
 import os
-from collections.abc import AsyncIterator
 from typing import Any
 
+from switchgear.providers.base import ChatAndText, DeltaStream
 from switchgear.providers.local_engine import EngineSettings, LocalEngine, Sampling
 from switchgear.schema.errors import InvalidRequest
-from switchgear.schema.generation import Delta
 from switchgear.schema.requests import (
     ChatCompletionRequest,
     CompletionRequest,
@@ -33,7 +32,7 @@ def default_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-class LocalProvider:
+class LocalProvider(ChatAndText):
     """Serves one GGUF model in-process."""
 
     def __init__(self, settings: EngineSettings, default_sampling: Sampling | None = None) -> None:
@@ -58,7 +57,7 @@ class LocalProvider:
 
     # -- chat -----------------------------------------------------------------------------
 
-    async def stream_chat(self, model: str, request: ChatCompletionRequest) -> AsyncIterator[Delta]:
+    async def stream_chat(self, model: str, request: ChatCompletionRequest) -> DeltaStream:
         reject_unsupported_chat_fields(model, request)
         grammar = self._grammar_for(request)
         tokens = await asyncio.to_thread(self._chat_tokens, request)
@@ -89,7 +88,7 @@ class LocalProvider:
 
     async def stream_text(
         self, model: str, request: CompletionRequest, prompt: str | list[int], index: int
-    ) -> AsyncIterator[Delta]:
+    ) -> DeltaStream:
         reject_unsupported_text_fields(model, request)
         tokens = await asyncio.to_thread(self._text_tokens, prompt, request.suffix)
         max_tokens = self._output_budget(len(tokens), request.max_tokens, "prompt")

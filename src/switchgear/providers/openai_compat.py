@@ -7,14 +7,15 @@ streamed, so one parser serves both modes and usage is always reported.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 from urllib.parse import quote
 
 import msgspec
 
-from switchgear.config import ProviderConfig
+from switchgear.providers.base import ChatAndText, DeltaStream
+from switchgear.providers.config import ProviderConfig
 from switchgear.providers.http_errors import error_from_event, stream_broken
 from switchgear.providers.sse_client import UpstreamClient, drain
 from switchgear.schema.errors import InvalidRequest
@@ -147,7 +148,7 @@ def text_body(model: str, request: CompletionRequest, prompt: str | list[int]) -
     return body
 
 
-class OpenAICompatProvider:
+class OpenAICompatProvider(ChatAndText):
     """One OpenAI-compatible (or Azure OpenAI) endpoint, as configured under `providers`."""
 
     def __init__(self, name: str, settings: ProviderConfig) -> None:
@@ -185,7 +186,7 @@ class OpenAICompatProvider:
         deployment = quote(model, safe="")
         return f"{self._base}/openai/deployments/{deployment}/{path}?api-version={quote(version)}"
 
-    async def stream_chat(self, model: str, request: ChatCompletionRequest) -> AsyncIterator[Delta]:
+    async def stream_chat(self, model: str, request: ChatCompletionRequest) -> DeltaStream:
         reject_unsupported_chat(request)
         body = msgspec.json.encode(chat_body(model, request))
         # `aclosing`: a client that hangs up must close the upstream connection now, not at GC.
@@ -195,7 +196,7 @@ class OpenAICompatProvider:
 
     async def stream_text(
         self, model: str, request: CompletionRequest, prompt: str | list[int], index: int
-    ) -> AsyncIterator[Delta]:
+    ) -> DeltaStream:
         reject_unsupported_text(request)
         body = msgspec.json.encode(text_body(model, request, prompt))
         async with aclosing(self._stream(self.url(model, "completions"), body, index)) as deltas:

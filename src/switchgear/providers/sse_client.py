@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 
 import aiohttp
 
-from switchgear.config import ProviderConfig
+from switchgear.providers.config import ProviderConfig
 from switchgear.providers.http_errors import (
     error_from_exception,
     error_from_response,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from switchgear.config import ResilienceConfig
+from switchgear.providers.base import DeltaStream
+from switchgear.routing.config import ResilienceConfig
 from switchgear.routing.health import TargetHealth
 from switchgear.routing.router import RoutePlan
 from switchgear.routing.target import Target
@@ -35,10 +36,10 @@ class Attempt:
 class Started:
     target: Target
     first: Delta
-    rest: AsyncIterator[Delta]
+    rest: DeltaStream
 
 
-Call = Callable[[Target], AsyncIterator[Delta]]
+Call = Callable[[Target], DeltaStream]
 
 
 async def start_first_healthy(
@@ -71,7 +72,7 @@ async def start_first_healthy(
                 target_health.record_success(ttft)
                 attempts.append(Attempt(target.label, "ok", 200, None, ttft * 1000))
                 return Started(target, first, stream)
-            await _close(stream)
+            await stream.aclose()
             latency_ms = (time.perf_counter() - began) * 1000
             attempts.append(
                 Attempt(target.label, "error", error.status, error.code or error.type, latency_ms)
@@ -115,9 +116,3 @@ def _all_failed(plan: RoutePlan, last_error: GatewayError | None) -> GatewayErro
         status=last_error.status if last_error else 503,
         code="all_targets_failed",
     )
-
-
-async def _close(stream: AsyncIterator[Delta]) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        await aclose()

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from switchgear.config import ResilienceConfig, RouteConfig
-from switchgear.governance.registry import refusal
+from switchgear.routing.config import ResilienceConfig, RouteConfig
 from switchgear.routing.health import TargetHealth
 from switchgear.routing.strategies import STRATEGIES, Weighted
 from switchgear.routing.target import Target
@@ -60,24 +59,30 @@ class Router:
     def names(self) -> list[str]:
         return sorted([*self._by_name, *self.routes])
 
-    def find_model(self, name: str) -> Target:
+    def find_model(self, name: str, may_use: Callable[[str], bool] = lambda _: True) -> Target:
+        """The model called `name` (id or alias), if the caller may use it: a model it may not
+        use is reported as missing, like one that does not exist."""
         target = self._by_name.get(name)
-        if target is None:
-            raise self._unknown(name)
+        if target is None or not may_use(target.model_id):
+            raise self._unknown(name, may_use)
         return target
 
     def select_route(
-        self, name: str, needs: Needs, violation: Callable[[Target], object] = lambda t: None
+        self,
+        name: str,
+        needs: Needs,
+        violation: Callable[[Target], GatewayError | None] = lambda t: None,
     ) -> RoutePlan:
-        """`violation` names the policy that keeps this caller from a target, if any."""
+        """`violation` is the refusal of the policy that keeps this caller from a target, if
+        any (the registry's policies; see `governance.registry`)."""
         route = self.routes.get(name)
         if route is None:
             target = self._by_name.get(name)
             if target is None:
                 raise self._unknown(name)
-            policy = violation(target)
-            if policy is not None:
-                raise refusal(policy, target)  # type: ignore[arg-type]
+            refused = violation(target)
+            if refused is not None:
+                raise refused
             if needs.self_hosted_only and not target.self_hosted:
                 raise _external_refused(name)
             return RoutePlan(
@@ -89,8 +94,9 @@ class Router:
             if violation(self._by_name[t.model]) is None
         ]
         if not allowed:
-            first = self._by_name[route.target_list()[0].model]
-            raise refusal(violation(first), first)  # type: ignore[arg-type]
+            refused = violation(self._by_name[route.target_list()[0].model])
+            assert refused is not None
+            raise refused
         eligible = [(target, w) for target, w in allowed if _meets(target, route)]
         if not eligible:
             raise GatewayError(
@@ -119,10 +125,12 @@ class Router:
             name, ordered, route.retries, route.require.self_hosted or needs.self_hosted_only
         )
 
-    def _unknown(self, name: str) -> NotFound:
+    def _unknown(self, name: str, may_use: Callable[[str], bool] = lambda _: True) -> NotFound:
+        # Lists only what this caller may use: a restricted key learns no other names.
+        known = [n for n in self.names() if may_use(n)]
+        listed = f" Known models and routes: {', '.join(known)}." if known else ""
         return NotFound(
-            f"The model `{name}` does not exist or you do not have access to it. "
-            f"Known models and routes: {', '.join(self.names())}.",
+            f"The model `{name}` does not exist or you do not have access to it.{listed}",
             param="model",
             code="model_not_found",
         )

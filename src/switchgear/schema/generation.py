@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 
@@ -49,3 +50,7 @@ FINISH_STOP = "stop"
 FINISH_LENGTH = "length"
 FINISH_TOOL_CALLS = "tool_calls"
 FINISH_CONTENT_FILTER = "content_filter"
+
+# A stream of deltas. Always an async generator, so `aclose()` exists and stops the work
+# behind it (an upstream connection, a decode loop) as soon as the consumer lets go.
+DeltaStream = AsyncGenerator[Delta, None]

@@ -6,9 +6,20 @@ fields OpenAI accepts but a provider cannot honour are checked by that provider.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
+
+from switchgear.schema.texts import (
+    SCHEMA_KEYWORDS,
+    TextMap,
+    encoded_json_strings,
+    json_strings,
+    map_encoded_json,
+    map_json,
+    safe_name,
+)
 
 Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
 Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
@@ -78,6 +89,61 @@ class Message(msgspec.Struct, omit_defaults=True):
             not isinstance(part, TextPart) for part in self.content
         )
 
+    def texts(self) -> Iterator[str]:
+        """Every string of this message a provider would see: content, refusal, name and the
+        string values inside tool-call arguments."""
+        if isinstance(self.content, str):
+            if self.content:
+                yield self.content
+        elif self.content:
+            for part in self.content:
+                if isinstance(part, TextPart) and part.text:
+                    yield part.text
+                elif isinstance(part, RefusalPart) and part.refusal:
+                    yield part.refusal
+        if self.refusal:
+            yield self.refusal
+        if self.name:
+            yield self.name
+        for call in self.tool_calls or ():
+            yield from encoded_json_strings(call.function.arguments)
+        if self.function_call is not None:
+            yield from encoded_json_strings(self.function_call.arguments)
+
+    def map_texts(self, change: TextMap) -> Message:
+        updates: dict[str, Any] = {}
+        if isinstance(self.content, str):
+            updates["content"] = change(self.content) if self.content else self.content
+        elif self.content:
+            updates["content"] = [_map_part(p, change) for p in self.content]
+        if self.refusal:
+            updates["refusal"] = change(self.refusal)
+        if self.name:
+            updates["name"] = safe_name(change(self.name))
+        if self.tool_calls:
+            updates["tool_calls"] = [
+                msgspec.structs.replace(
+                    call,
+                    function=FunctionCall(
+                        call.function.name, map_encoded_json(call.function.arguments, change)
+                    ),
+                )
+                for call in self.tool_calls
+            ]
+        if self.function_call is not None:
+            updates["function_call"] = FunctionCall(
+                self.function_call.name, map_encoded_json(self.function_call.arguments, change)
+            )
+        return msgspec.structs.replace(self, **updates) if updates else self
+
+
+def _map_part(part: ContentPart, change: TextMap) -> ContentPart:
+    if isinstance(part, TextPart):
+        return TextPart(text=change(part.text)) if part.text else part
+    if isinstance(part, RefusalPart):
+        return RefusalPart(refusal=change(part.refusal)) if part.refusal else part
+    return part
+
 
 class JsonSchemaFormat(msgspec.Struct):
     name: str
@@ -107,6 +173,9 @@ class StreamOptions(msgspec.Struct):
 
 
 class ChatCompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`POST /v1/chat/completions`; also what other doors (and internal calls) translate to."""
+
+    kind: ClassVar[str] = "chat.completions"
     model: str
     messages: Annotated[list[Message], msgspec.Meta(min_length=1)]
     max_tokens: PositiveInt | None = None
@@ -152,8 +221,76 @@ class ChatCompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=
     def wants_stream_usage(self) -> bool:
         return bool(self.stream_options and self.stream_options.include_usage)
 
+    def token_estimate(self) -> int:
+        return sum(len(m.text()) for m in self.messages) // 4
+
+    def texts(self) -> Iterator[str]:
+        """Every string a provider would see, except the caller identifiers (`user`,
+        `safety_identifier`), which the guards treat as identifiers, not text."""
+        for message in self.messages:
+            yield from message.texts()
+        for tool in self.tools or ():
+            yield from json_strings(tool, SCHEMA_KEYWORDS)
+        for function in self.functions or ():
+            yield from json_strings(function, SCHEMA_KEYWORDS)
+        yield from self.stop_sequences()
+        if isinstance(self.response_format, ResponseFormatJsonSchema):
+            schema = self.response_format.json_schema
+            if schema.description:
+                yield schema.description
+            yield from json_strings(schema.schema, SCHEMA_KEYWORDS)
+        yield from json_strings(self.metadata)
+        yield from json_strings(self.prediction)
+
+    def map_texts(self, change: TextMap) -> ChatCompletionRequest:
+        """A copy with `change` applied to every string `texts` yields."""
+        updates: dict[str, Any] = {"messages": [m.map_texts(change) for m in self.messages]}
+        if self.tools:
+            updates["tools"] = [map_json(t, change, SCHEMA_KEYWORDS) for t in self.tools]
+        if self.functions:
+            updates["functions"] = [map_json(f, change, SCHEMA_KEYWORDS) for f in self.functions]
+        if self.stop:
+            updates["stop"] = map_json(self.stop, change)
+        if isinstance(self.response_format, ResponseFormatJsonSchema):
+            schema = self.response_format.json_schema
+            updates["response_format"] = ResponseFormatJsonSchema(
+                msgspec.structs.replace(
+                    schema,
+                    description=change(schema.description) if schema.description else None,
+                    schema=map_json(schema.schema, change, SCHEMA_KEYWORDS),
+                )
+            )
+        if self.metadata:
+            updates["metadata"] = map_json(self.metadata, change)
+        if self.prediction:
+            updates["prediction"] = map_json(self.prediction, change)
+        return msgspec.structs.replace(self, **updates)
+
+    def turns(self) -> Iterator[tuple[str, str]]:
+        """(role, text) of each message with text, for guards that judge by author."""
+        for message in self.messages:
+            text = message.text()
+            if text:
+                yield message.role, text
+
+    def has_opaque_input(self) -> bool:
+        return False
+
+    def caller_ids(self) -> dict[str, str]:
+        return {
+            name: value
+            for name, value in (("user", self.user), ("safety_identifier", self.safety_identifier))
+            if value
+        }
+
+    def with_caller_ids(self, ids: dict[str, str | None]) -> ChatCompletionRequest:
+        return msgspec.structs.replace(self, **ids)
+
 
 class CompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`POST /v1/completions`: one or several prompts, one choice each."""
+
+    kind: ClassVar[str] = "completions"
     model: str
     # msgspec cannot tell apart unions of several list types; `__post_init__` checks the items.
     prompt: str | list[Any]
@@ -190,6 +327,62 @@ class CompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
 
     def wants_stream_usage(self) -> bool:
         return bool(self.stream_options and self.stream_options.include_usage)
+
+    def prompts(self) -> list[str | list[int]]:
+        """Each prompt of the request, in order (a list of token ids counts as one)."""
+        prompt = self.prompt
+        if isinstance(prompt, str) or (prompt and isinstance(prompt[0], int)):
+            return [prompt]
+        return list(prompt)
+
+    def has_opaque_input(self) -> bool:
+        return any(not isinstance(p, str) for p in self.prompts())
+
+    def token_estimate(self) -> int:
+        return sum(len(p) if isinstance(p, str) else 4 * len(p) for p in self.prompts()) // 4
+
+    def texts(self) -> Iterator[str]:
+        for prompt in self.prompts():
+            if isinstance(prompt, str) and prompt:
+                yield prompt
+        if self.suffix:
+            yield self.suffix
+        yield from stop_list(self.stop)
+
+    def map_texts(self, change: TextMap) -> CompletionRequest:
+        prompt: str | list[Any] = self.prompt
+        if isinstance(prompt, str):
+            prompt = change(prompt) if prompt else prompt
+        elif prompt and all(isinstance(p, str) for p in prompt):
+            prompt = [change(p) if p else p for p in prompt]
+        return msgspec.structs.replace(
+            self,
+            prompt=prompt,
+            suffix=change(self.suffix) if self.suffix else self.suffix,
+            stop=map_json(self.stop, change) if self.stop else self.stop,
+        )
+
+    def turns(self) -> Iterator[tuple[str, str]]:
+        for prompt in self.prompts():
+            if isinstance(prompt, str) and prompt:
+                yield "user", prompt
+        if self.suffix:
+            yield "user", self.suffix
+
+    def caller_ids(self) -> dict[str, str]:
+        return {"user": self.user} if self.user else {}
+
+    def with_caller_ids(self, ids: dict[str, str | None]) -> CompletionRequest:
+        return msgspec.structs.replace(self, **ids)
+
+
+class TextPrompt(msgspec.Struct, frozen=True):
+    """One prompt of a text completion request, as a provider receives it: the pipeline fans a
+    request with several prompts out into one of these per prompt."""
+
+    request: CompletionRequest
+    prompt: str | list[int]
+    index: int
 
 
 def stop_list(stop: str | list[str] | None) -> list[str]:

@@ -1,4 +1,4 @@
-"""Numbered, append-only schema migrations, one list for SQLite and Postgres alike.
+"""The usage/audit store's migrations, one list for SQLite and Postgres alike (see `migrate`).
 
 The SQL sticks to what both accept (TEXT, BIGINT, DOUBLE PRECISION). Never edit a migration
 that has shipped; add the next one.
@@ -6,7 +6,9 @@ that has shipped; add the next one.
 
 from __future__ import annotations
 
-M001_LEDGER = [
+from switchgear.store.migrate import Migration, sql_migration
+
+_M001_TABLES = [
     """
     CREATE TABLE usage (
         request_id TEXT PRIMARY KEY,
@@ -83,4 +85,13 @@ M001_LEDGER = [
     """,
 ]
 
-MIGRATIONS: list[list[str]] = [M001_LEDGER]
+# Named secrets the gateway generates once and every replica shares (the key of the hash
+# that stands in for caller identifiers).
+_M002_SECRETS = [
+    "CREATE TABLE gateway_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+]
+
+MIGRATIONS: list[Migration] = [
+    sql_migration("ledger.m001_tables", *_M001_TABLES),
+    sql_migration("ledger.m002_gateway_secrets", *_M002_SECRETS),
+]

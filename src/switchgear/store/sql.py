@@ -7,12 +7,13 @@ everything else is shared, so both backends run the same queries and the same te
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from switchgear.ledger.audit_chain import entry_hash
+from switchgear.store.audit_chain import entry_hash
 from switchgear.store.base import (
     AdminEvent,
     AttemptRecord,
@@ -22,6 +23,7 @@ from switchgear.store.base import (
     UsageRecord,
     UsageSummaryRow,
 )
+from switchgear.store.migrate import apply_migrations
 from switchgear.store.migrations import MIGRATIONS
 
 
@@ -73,26 +75,29 @@ class SqlStore:
         return self._transaction(run)  # type: ignore[no-any-return]
 
     def _migrate(self) -> None:
-        def run(cursor: Any) -> None:
-            cursor.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            cursor.execute("SELECT MAX(version) FROM schema_version")
-            version = int(cursor.fetchone()[0] or 0)
-            for number, statements in enumerate(MIGRATIONS, start=1):
-                if number <= version:
-                    continue
-                for statement in statements:
-                    cursor.execute(statement)
-                cursor.execute(self._sql("INSERT INTO schema_version VALUES (?)"), (number,))
+        apply_migrations(
+            self._transaction,
+            MIGRATIONS,
+            "postgres" if self.dialect.name == "postgres" else "sqlite",
+            legacy_version_table="schema_version",
+        )
 
-        if self.dialect.name == "postgres":
-            # Several replicas may start at once: one migrates, the others wait for it.
-            def locked(cursor: Any) -> None:
-                cursor.execute("SELECT pg_advisory_xact_lock(7311)")
-                run(cursor)
+    def secret(self, name: str) -> str:
+        """A random secret generated once for this deployment and shared by every replica."""
+        candidate = secrets.token_hex(32)
 
-            self._transaction(locked)
-        else:
-            self._transaction(run)
+        def run(cursor: Any) -> str:
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO gateway_secrets (name, value) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO NOTHING"
+                ),
+                (name, candidate),
+            )
+            cursor.execute(self._sql("SELECT value FROM gateway_secrets WHERE name = ?"), (name,))
+            return str(cursor.fetchone()[0])
+
+        return self._transaction(run)  # type: ignore[no-any-return]
 
     # -- ledger ---------------------------------------------------------------------------
 

@@ -6,17 +6,11 @@ import sqlite3
 from pathlib import Path
 
 from switchgear.store.sql import SQLITE, SqlStore
+from switchgear.store.sqlite_connect import connect
 
 
 def open_sqlite_store(path: Path) -> SqlStore:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    # NORMAL: a committed transaction survives a killed process (the OS has it); only a power
-    # cut can lose the last few, which is the trade every WAL deployment makes.
-    connection.execute("PRAGMA synchronous=NORMAL")
-    connection.execute("PRAGMA busy_timeout=5000")
-    return SqlStore(_AutocommitOff(connection), SQLITE)
+    return SqlStore(_AutocommitOff(connect(path)), SQLITE)
 
 
 class _AutocommitOff:

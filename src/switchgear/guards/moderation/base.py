@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from switchgear.guards.config import MODERATION_CATEGORIES
 
@@ -37,11 +38,26 @@ def result_from_scores(scores: dict[str, float], threshold: float = 0.5) -> Mode
 
 
 class Moderator(Protocol):
-    """Scores texts; one result per input, in order. Raises `BackendFailed` on failure."""
+    """Scores texts; one result per input, in order. Raises `BackendFailed` on failure.
+
+    `stream_chunk_chars`: how much new answer text to gather before screening a stream again
+    (0 = every delta, for backends cheap enough to call that often). `model_name`: what
+    `/v1/moderations` reports as `model`."""
 
     name: str
+    stream_chunk_chars: int
+    model_name: str
 
     async def moderate(self, inputs: list[str]) -> list[ModerationResult]: ...
+
+
+@runtime_checkable
+class ConversationJudge(Protocol):
+    """A backend that judges a turn in its conversation (Llama Guard) rather than texts."""
+
+    async def judge(
+        self, conversation: Sequence[tuple[str, str]], role: str
+    ) -> ModerationResult: ...
 
 
 def moderation_response(model: str, results: list[ModerationResult]) -> dict[str, Any]:

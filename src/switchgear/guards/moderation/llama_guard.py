@@ -95,9 +95,13 @@ def verdict_result(unsafe: bool, codes: list[str]) -> ModerationResult:
 
 class LlamaGuardModerator:
     name = "llama_guard"
+    stream_chunk_chars = 400
 
-    def __init__(self, complete: Complete, *, special_tokens: bool = False) -> None:
+    def __init__(
+        self, complete: Complete, *, special_tokens: bool = False, route: str = "judge"
+    ) -> None:
         self._complete = complete
+        self.model_name = f"llama-guard-3:{route}"
         self.special_tokens = special_tokens
         self.last_codes: list[list[str]] = []  # Llama Guard's own codes, for the ledger
 

@@ -6,6 +6,7 @@ and can fire on quoted or negated words. Use the Llama Guard judge where that ma
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from switchgear.guards.moderation.base import ModerationResult, result_from_scores
@@ -38,8 +39,14 @@ def score_text(text: str) -> dict[str, float]:
     return scores
 
 
+# Past this many characters the lexicon runs in a worker thread, off the event loop.
+INLINE_CHARS = 32_000
+
+
 class LocalModerator:
     name = "local"
+    stream_chunk_chars = 0
+    model_name = "switchgear-lexicon-1"
 
     def __init__(self, threshold: float = 0.5) -> None:
         self.threshold = threshold
@@ -49,4 +56,6 @@ class LocalModerator:
         return [result_from_scores(score_text(text), self.threshold) for text in inputs]
 
     async def moderate(self, inputs: list[str]) -> list[ModerationResult]:
-        return self.classify(inputs)
+        if sum(len(text) for text in inputs) <= INLINE_CHARS:
+            return self.classify(inputs)
+        return await asyncio.to_thread(self.classify, inputs)

@@ -12,6 +12,7 @@ from switchgear.guards.moderation.base import BackendFailed, ModerationResult
 
 class OpenAICompatModerator:
     name = "openai_compat"
+    stream_chunk_chars = 400
 
     def __init__(
         self,
@@ -24,6 +25,7 @@ class OpenAICompatModerator:
     ) -> None:
         self.url = base_url.rstrip("/") + "/moderations"
         self.model = model
+        self.model_name = model
         self._api_key_env = api_key_env
         self._timeout = timeout_s
         self._client = client

@@ -1,4 +1,5 @@
-"""Opening SQLite with the sqlite-vec extension, portably.
+"""The one way this project opens SQLite: the ledger's store and the knowledge index alike
+(WAL, one busy timeout), with the sqlite-vec extension where vectors are wanted.
 
 Python's `sqlite3` can load extensions only when its SQLite was built to allow it; the pyenv
 Pythons on our machines are not (`Connection.enable_load_extension` is missing). Then we use
@@ -14,6 +15,8 @@ from types import ModuleType
 from typing import Any
 
 MIN_SQLITE = (3, 43, 0)
+# How long a writer waits for another process's write lock before giving up.
+BUSY_TIMEOUT_MS = 10_000
 
 
 class SqliteUnavailable(RuntimeError):
@@ -39,23 +42,28 @@ def sqlite_module() -> ModuleType:
     return module
 
 
-def connect(path: Path | str) -> Any:
-    """A connection in autocommit mode (transactions are explicit), WAL, sqlite-vec loaded."""
-    import sqlite_vec  # type: ignore[import-untyped]
-
-    module = sqlite_module()
+def connect(path: Path | str, *, vectors: bool = False) -> Any:
+    """A connection in autocommit mode (transactions are explicit), WAL, NORMAL sync (a
+    committed transaction survives a killed process; only a power cut can lose the last few),
+    with sqlite-vec loaded when `vectors`."""
+    module = sqlite_module() if vectors else sqlite3
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = module.connect(str(path), check_same_thread=False, isolation_level=None)
     try:
-        db.enable_load_extension(True)
-        sqlite_vec.load(db)
-        db.enable_load_extension(False)
+        if vectors:
+            import sqlite_vec  # type: ignore[import-untyped]
+
+            db.enable_load_extension(True)
+            sqlite_vec.load(db)
+            db.enable_load_extension(False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=10000")
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA foreign_keys=ON")
     except Exception as error:
         db.close()
-        raise SqliteUnavailable(f"cannot load sqlite-vec into SQLite: {error}") from error
+        if vectors:
+            raise SqliteUnavailable(f"cannot load sqlite-vec into SQLite: {error}") from error
+        raise
     return db

@@ -1,0 +1,127 @@
+"""The request kinds that are not a generation in OpenAI's shape: moderation, model listings
+and the gateway's own internal calls. Every kind names itself with `kind`; the pipeline's
+stages declare which kinds they apply to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+
+from switchgear.schema.requests import ChatCompletionRequest, Message
+from switchgear.schema.texts import TextMap
+
+GENERATION_KINDS = frozenset({"chat.completions", "completions", "internal"})
+
+
+class EmbeddingsRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`POST /v1/embeddings`."""
+
+    kind: ClassVar[str] = "embeddings"
+    model: str
+    input: str | list[Any]
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = None
+    user: str | None = None
+
+    def token_estimate(self) -> int:
+        if isinstance(self.input, str):
+            return len(self.input) // 4
+        return sum(len(i) if isinstance(i, str | list) else 1 for i in self.input) // 4
+
+
+class SearchRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`POST /v1/search`: retrieval only. `collection` or a `model` bound to one."""
+
+    kind: ClassVar[str] = "search"
+    query: Annotated[str, msgspec.Meta(min_length=1)]
+    collection: str | None = None
+    model: str | None = None
+    top_k: Annotated[int, msgspec.Meta(ge=1, le=50)] | None = None
+    mode: Literal["hybrid", "bm25", "vector"] | None = None
+
+    def token_estimate(self) -> int:
+        return len(self.query) // 4
+
+
+class ModerationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """`POST /v1/moderations`."""
+
+    kind: ClassVar[str] = "moderations"
+    input: str | list[Any]
+    model: str | None = None
+
+    def token_estimate(self) -> int:
+        return 0
+
+
+@dataclass(slots=True, frozen=True)
+class ModelsRequest:
+    """`GET /v1/models` (every model the caller may use) or `GET /v1/models/{id}` (one)."""
+
+    kind: ClassVar[str] = "models"
+    model: str | None = None
+
+    def token_estimate(self) -> int:
+        return 0
+
+
+@dataclass(slots=True, frozen=True)
+class InternalCall:
+    """A call the gateway makes for itself while serving a request (the Llama Guard judge, the
+    knowledge reranker): admitted, guarded, routed and ledgered like the request it serves,
+    and charged to the same caller."""
+
+    kind: ClassVar[str] = "internal"
+    purpose: str  # "judge" | "rerank": the ledger's endpoint is `internal.<purpose>`
+    chat: ChatCompletionRequest
+
+    @classmethod
+    def prompt(cls, purpose: str, model: str, prompt: str, max_tokens: int) -> InternalCall:
+        chat = ChatCompletionRequest(
+            model=model,
+            messages=[Message(role="user", content=prompt)],
+            max_tokens=max_tokens,
+            temperature=0.0,
+        )
+        return cls(purpose, chat)
+
+    @property
+    def model(self) -> str:
+        return self.chat.model
+
+    def token_estimate(self) -> int:
+        return self.chat.token_estimate()
+
+    def texts(self) -> Iterator[str]:
+        return self.chat.texts()
+
+    def map_texts(self, change: TextMap) -> InternalCall:
+        return InternalCall(self.purpose, self.chat.map_texts(change))
+
+    def turns(self) -> Iterator[tuple[str, str]]:
+        return self.chat.turns()
+
+    def has_opaque_input(self) -> bool:
+        return False
+
+    def caller_ids(self) -> dict[str, str]:
+        return {}
+
+    def with_caller_ids(self, ids: dict[str, str | None]) -> InternalCall:
+        return self
+
+
+@dataclass(slots=True, frozen=True)
+class Unreadable:
+    """A request whose body could not be read: it gets a ledger row under its door's name."""
+
+    endpoint: str
+    kind: ClassVar[str] = "unreadable"
+    model: str = ""
+
+    def token_estimate(self) -> int:
+        return 0

@@ -1,0 +1,102 @@
+"""The provider step of the kinds that are answered whole rather than generated: embeddings
+and search (the knowledge index), moderations (a moderation backend), model listings (the
+route table). Each takes a trip that has passed its stages and returns the response body."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from switchgear.governance.governor import Forbidden
+from switchgear.guards import Guards
+from switchgear.knowledge import RouteKnowledge
+from switchgear.routing.router import Router
+from switchgear.routing.target import Target
+from switchgear.schema.errors import InvalidRequest
+from switchgear.schema.kinds import EmbeddingsRequest, ModelsRequest, SearchRequest
+from switchgear.stages.knowledge import reader_of
+from switchgear.trip import Trip
+
+if TYPE_CHECKING:
+    from switchgear.knowledge.service import Knowledge
+    from switchgear.pipeline import Service
+
+
+def model_object(target: Target) -> dict[str, Any]:
+    return {
+        "id": target.model_id,
+        "object": "model",
+        "created": target.created,
+        "owned_by": target.owned_by,
+        "context_window": target.context_window,
+        "aliases": list(target.aliases),
+    }
+
+
+class KindServices:
+    def __init__(
+        self,
+        knowledge: Callable[[], Knowledge],
+        bindings: dict[str, RouteKnowledge],
+        guards: Guards,
+        router: Router,
+    ) -> None:
+        self.knowledge = knowledge
+        self.bindings = bindings
+        self.guards = guards
+        self.router = router
+
+    def table(self) -> dict[str, Service]:
+        return {
+            "embeddings": self.embeddings,
+            "search": self.search,
+            "moderations": self.moderations,
+            "models": self.models,
+        }
+
+    async def embeddings(self, trip: Trip) -> dict[str, Any]:
+        request: EmbeddingsRequest = trip.request
+        body = await asyncio.to_thread(lambda: self.knowledge().embeddings(request))
+        trip.prompt_tokens = int(body["usage"]["prompt_tokens"])
+        return body
+
+    async def search(self, trip: Trip) -> dict[str, Any]:
+        """Retrieval only, filtered by the caller's identity like a chat route; ledgered (who
+        searched which collection), never the query text."""
+        request: SearchRequest = trip.request
+        assert trip.admission is not None
+        identity = trip.admission.identity
+        trip.route = "knowledge"
+        bound = None
+        if request.model is not None:
+            if not identity.may_use(request.model):
+                raise Forbidden(
+                    f"This key may not use `{request.model}`.", code="model_not_allowed"
+                )
+            bound = self.bindings.get(request.model)
+            if bound is None:
+                raise InvalidRequest(
+                    f"`{request.model}` is not bound to a knowledge collection.", param="model"
+                )
+        reader = reader_of(identity)
+        return await asyncio.to_thread(
+            lambda: self.knowledge().search_response(request, reader, bound)
+        )
+
+    async def moderations(self, trip: Trip) -> dict[str, Any]:
+        return await self.guards.moderations(msgspec.structs.asdict(trip.request))
+
+    async def models(self, trip: Trip) -> dict[str, Any]:
+        """Every model the caller may use, or one of them (a model it may not use does not
+        exist, as far as it can tell)."""
+        request: ModelsRequest = trip.request
+        assert trip.admission is not None
+        identity = trip.admission.identity
+        if request.model is not None:
+            target = self.router.find_model(request.model, identity.may_use)
+            return model_object(target)
+        visible = [t for t in self.router.targets if identity.may_use(t.model_id)]
+        return {"object": "list", "data": [model_object(t) for t in visible]}

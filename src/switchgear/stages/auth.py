@@ -1,0 +1,76 @@
+"""auth: who is calling, may they use what they asked for, are they within their limits and
+budgets; and, once the trip has ended, what it cost them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from switchgear.governance.governor import Governor
+from switchgear.governance.keys import SYSTEM
+from switchgear.ledger.writer import LedgerWriter
+from switchgear.stages.base import StageBase
+from switchgear.stages.context import StageContext
+from switchgear.store.base import AdminEvent
+from switchgear.trip import Trip
+
+# Kinds whose `model` is a name the caller needs permission for (a listing checks per model).
+_PERMISSION_OPTIONAL = frozenset({"models", "search", "moderations"})
+
+
+class AuthStage(StageBase):
+    name = "auth"
+    kinds = None
+
+    def __init__(self, governor: Governor, ledger: LedgerWriter) -> None:
+        self.governor = governor
+        self.ledger = ledger
+        self._settling: set[asyncio.Task[None]] = set()
+
+    async def enter(self, trip: Trip) -> None:
+        request = trip.request
+        tokens = request.token_estimate()
+        if request.kind == "internal":
+            # Charged to the caller it serves; it is part of that request, so it holds no
+            # concurrency slot of its own.
+            parent = trip.parent.admission if trip.parent is not None else None
+            identity = parent.identity if parent is not None else SYSTEM
+            trip.admission = await self.governor.admit_identity(
+                trip.request_id, identity, tokens, nested=True
+            )
+        else:
+            model = trip.model if request.kind not in _PERMISSION_OPTIONAL else None
+            trip.admission = await self.governor.admit(trip.request_id, trip.secret, model, tokens)
+        for warning in trip.admission.warnings:
+            identity = trip.admission.identity
+            self.ledger.record(
+                AdminEvent(
+                    time.time(),
+                    identity.key_id or "anonymous",
+                    "budget.warning",
+                    trip.request_id,
+                    {"budget": warning},
+                )
+            )
+
+    def finish(self, trip: Trip, outcome: BaseException | None) -> None:
+        if trip.admission is None:
+            return
+        tokens = trip.prompt_tokens + trip.completion_tokens
+        # Settling must not delay the answer; `drain` awaits what is left at shutdown.
+        self._background(self.governor.settle(trip.admission, tokens, trip.cost))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def drain(self) -> None:
+        if self._settling:
+            await asyncio.gather(*self._settling, return_exceptions=True)
+
+
+def build(context: StageContext) -> AuthStage:
+    return AuthStage(context.governor, context.ledger)
