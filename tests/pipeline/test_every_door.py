@@ -127,7 +127,7 @@ DOORS: dict[str, tuple[str, Callable[[str], dict[str, Any]], list[str]]] = {
             IN_USER,
             IN_METADATA,
         ],
-    ),  # fmt: skip
+    ),
     "completions": (
         "/v1/completions",
         completions_body,
