@@ -25,6 +25,18 @@ def client(gateway: GatewayProcess) -> OpenAI:
     return OpenAI(base_url=f"{gateway.base_url}/v1", api_key="unused", max_retries=0, timeout=120)
 
 
+@pytest.fixture(scope="session")
+def postgres_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    pgserver = pytest.importorskip("pgserver", reason="pgserver (Postgres + pgvector) missing")
+    import psycopg
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="delete")
+    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
+        admin.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
+    yield server.get_uri()
+    server.cleanup()
+
+
 def ledger_rows(db: Path, where: str = "1=1", params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
     with sqlite3.connect(db) as conn:
         conn.row_factory = sqlite3.Row

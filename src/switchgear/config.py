@@ -40,7 +40,7 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True):
 
 # The stages of every trip, in order (see `pipeline.py`); a plugin's stage is placed by naming
 # it here. The built-in ones may not be left out or reordered.
-DEFAULT_STAGES = ["auth", "guards.in", "knowledge", "route", "guards.out", "ledger"]
+DEFAULT_STAGES = ["auth", "knowledge", "guards.in", "route", "guards.out", "ledger"]
 
 
 class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -27,18 +27,6 @@ def embedder() -> MiniLmOnnx:
     return model
 
 
-@pytest.fixture(scope="session")
-def postgres_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    pgserver = pytest.importorskip("pgserver", reason="pgserver (Postgres + pgvector) missing")
-    import psycopg
-
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="delete")
-    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
-        admin.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
-    yield server.get_uri()
-    server.cleanup()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], KnowledgeStore]:
     """Opens the store under test; calling it again reopens the same database."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from switchgear.store.migrate import Migration, sql_migration
 
-_M001_TABLES = [
+M001_TABLES = [
     """
     CREATE TABLE usage (
         request_id TEXT PRIMARY KEY,
@@ -92,6 +92,6 @@ _M002_SECRETS = [
 ]
 
 MIGRATIONS: list[Migration] = [
-    sql_migration("ledger.m001_tables", *_M001_TABLES),
+    sql_migration("ledger.m001_tables", *M001_TABLES),
     sql_migration("ledger.m002_gateway_secrets", *_M002_SECRETS),
 ]
