@@ -270,6 +270,7 @@ class Fleet:
         name: str = "switchgear",
         extra_yaml: str = "",
         patches: str | None = None,
+        src: Path | None = None,
     ) -> Server:
         """Full pipeline: key auth (a virtual key made through the admin API), routing, the
         SQLite ledger; no guards. The upstream is an `openai_compat` provider."""
@@ -298,6 +299,8 @@ class Fleet:
         config.write_text("\n".join(lines) + "\n" + extra_yaml)
         admin = "sg-admin-" + secrets.token_hex(12)
         env = {"SWITCHGEAR_ADMIN_KEY": admin, "SWITCHGEAR_DATA_DIR": str(data_dir)}
+        if src is not None:  # another checkout's code (a baseline), same interpreter and deps
+            env["PYTHONPATH"] = str(src)
         argv = [PYTHON, "-m", "switchgear.cli", "serve", "--config", str(config)]
         if patches:  # candidate fixes patched in at start-up (bench/gateway/whatif.py)
             whatif = str(Path(__file__).with_name("whatif.py"))

@@ -121,10 +121,13 @@ def print_headline(cells: dict[tuple[str, int, str], dict[str, Any]], levels: li
     print("\n#### Headline: Switchgear server CPU-ms per request against the others, same run\n")
     print(
         "| variant | mode | conc | Switchgear | minimal | TensorZero | LiteLLM "
-        "| xTensorZero (<=1.0) | LiteLLM / Switchgear (>=30) | xminimal | +p50 ms | +p99 ms |"
+        "| xTensorZero (<=1.0) | LiteLLM / Switchgear (>=30) | xminimal | xbaseline "
+        "| +p50 ms | +p99 ms |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    variants = [n for n in target_names(cells) if n.startswith(("switchgear", "sg+"))]
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    variants = [
+        n for n in target_names(cells) if n.startswith(("switchgear", "sg+", "baseline"))
+    ]
     for stream in ("json", "stream"):
         for c in levels:
             for variant in variants:
@@ -140,7 +143,7 @@ def _headline_row(
     direct = cells.get((stream, c, "direct"))
     values = {
         t: cpu_ms(cells[(stream, c, t)], t) if (stream, c, t) in cells else None
-        for t in ("minimal", "tensorzero", "litellm")
+        for t in ("minimal", "tensorzero", "litellm", "baseline")
     }
     mine = cpu_ms(sg, variant)
     added = (
@@ -153,7 +156,7 @@ def _headline_row(
         f"{_fmt(values['minimal'], 3)} | {_fmt(values['tensorzero'], 3)} | "
         f"{_fmt(values['litellm'], 2)} | {_ratio(mine, values['tensorzero'])} | "
         f"{_ratio(values['litellm'], mine)} | {_ratio(mine, values['minimal'])} | "
-        f"{_fmt(added[0])} | {_fmt(added[1])} |"
+        f"{_ratio(mine, values['baseline'])} | {_fmt(added[0])} | {_fmt(added[1])} |"
     )
 
 
@@ -250,6 +253,19 @@ def quickack_checks(fleet: Fleet, targets: dict[str, Server], n: int) -> dict[st
 # -- modes --------------------------------------------------------------------------------
 
 
+def baseline_source(ref: str, work: Path) -> Path:
+    """The `src/` of another commit (e.g. the one before a change), extracted with git archive,
+    so both run in one measurement with the same interpreter and dependencies."""
+    repo = Path(__file__).resolve().parents[2]
+    into = work / "baseline"
+    into.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", ref, "src"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
 def compare(args: argparse.Namespace) -> dict[str, Any]:
     wanted = [t.strip() for t in args.targets.split(",") if t.strip()]
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -271,6 +287,12 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         if "switchgear" in wanted:
             s = fleet.start_switchgear(mock.base_url, paced.base_url, pool=args.pool)
             targets["switchgear"] = paced_targets["switchgear"] = s
+        if args.baseline:
+            src = baseline_source(args.baseline, fleet.work)
+            s = fleet.start_switchgear(
+                mock.base_url, paced.base_url, pool=args.pool, name="baseline", src=src
+            )
+            targets["baseline"] = paced_targets["baseline"] = s
         for patches in args.whatif or ():
             name = "sg+" + patches.replace(",", "+")
             s = fleet.start_switchgear(
@@ -498,6 +520,9 @@ def main() -> int:
     parser.add_argument("--quickack-requests", type=int, help="tcp_quickack_check -n")
     parser.add_argument("--skip-streams", action="store_true")
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument(
+        "--baseline", help="also run this git ref's Switchgear (e.g. HEAD~1) as `baseline`"
+    )
     parser.add_argument("--json-out", help="write every number here as JSON")
     parser.add_argument("--soak", action="store_true", help="memory soak instead")
     parser.add_argument("--soak-requests", type=int, default=100_000)
