@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
 
 from switchgear.providers.base import DeltaStream
@@ -30,7 +31,7 @@ from switchgear.routing.target import Target
 from switchgear.schema.errors import GatewayError
 from switchgear.schema.kinds import GENERATION_KINDS, InternalCall, Unreadable
 from switchgear.schema.requests import CompletionRequest, TextPrompt
-from switchgear.stages.base import Stage
+from switchgear.stages.base import Stage, StageBase
 from switchgear.trip import CURRENT_TRIP, Answer, Trip
 
 log = logging.getLogger("switchgear")
@@ -40,17 +41,37 @@ Service = Callable[[Trip], Awaitable[dict[str, Any]]]
 INTERNAL_MAX_TOKENS = 64
 
 
+@dataclass(frozen=True, slots=True)
+class KindStages:
+    """The stages that apply to one request kind, and (so a trip does not call no-ops on
+    every request) those among them that override each step."""
+
+    all: list[Stage]
+    entering: list[Stage]
+    wrapping: list[Stage]
+    finishing: list[Stage]
+
+    @classmethod
+    def of(cls, stages: list[Stage]) -> KindStages:
+        def overrides(step: str) -> list[Stage]:
+            return [
+                s for s in stages if getattr(type(s), step, None) is not getattr(StageBase, step)
+            ]
+
+        return cls(stages, overrides("enter"), overrides("wrap"), overrides("finish"))
+
+
 class Pipeline:
     def __init__(self, stages: list[Stage], router: Router, services: dict[str, Service]) -> None:
         self.stages = stages
         self.router = router
         self.services = services
-        self._by_kind: dict[str, list[Stage]] = {}
+        self._by_kind: dict[str, KindStages] = {}
 
-    def stages_for(self, kind: str) -> list[Stage]:
+    def stages_for(self, kind: str) -> KindStages:
         found = self._by_kind.get(kind)
         if found is None:
-            found = [s for s in self.stages if s.kinds is None or kind in s.kinds]
+            found = KindStages.of([s for s in self.stages if s.kinds is None or kind in s.kinds])
             self._by_kind[kind] = found
         return found
 
@@ -64,7 +85,7 @@ class Pipeline:
         stages = self.stages_for(request.kind)
         token = CURRENT_TRIP.set(trip)
         try:
-            for stage in stages:
+            for stage in stages.entering:
                 await stage.enter(trip)
             if request.kind in GENERATION_KINDS:
                 return await self._generate(trip, stages)
@@ -98,16 +119,17 @@ class Pipeline:
 
     # -- the provider step ----------------------------------------------------------------
 
-    async def _generate(self, trip: Trip, stages: list[Stage]) -> Answer:
+    async def _generate(self, trip: Trip, stages: KindStages) -> Answer:
         plan = trip.plan
         assert plan is not None, "the route stage plans every generation"
         request = trip.request
+        wrapping = stages.wrapping
 
         def call(target: Target) -> DeltaStream:
             deltas = _send(target, request)
-            for stage in stages:
+            for stage in wrapping:
                 deltas = stage.wrap(trip, deltas)
-            return _within(trip, deltas)
+            return deltas
 
         started = await start_first_healthy(
             plan, call, self.router.health, self.router.resilience, trip.attempts
@@ -117,13 +139,13 @@ class Pipeline:
         self.router.health[started.target.model_id].in_flight += 1
         return Answer(started.first, started.rest, trip, self._finisher(stages))
 
-    def _finisher(self, stages: list[Stage]) -> Callable[[Trip, BaseException | None], None]:
+    def _finisher(self, stages: KindStages) -> Callable[[Trip, BaseException | None], None]:
         def finish(trip: Trip, outcome: BaseException | None) -> None:
             self._finish(trip, stages, outcome)
 
         return finish
 
-    def _finish(self, trip: Trip, stages: list[Stage], outcome: BaseException | None) -> None:
+    def _finish(self, trip: Trip, stages: KindStages, outcome: BaseException | None) -> None:
         trip.ended = time.perf_counter()
         target = trip.target
         if target is not None:
@@ -133,7 +155,7 @@ class Pipeline:
             trip.cost = target.cost(trip.prompt_tokens, trip.completion_tokens, seconds)
         if isinstance(outcome, GatewayError):
             outcome.headers.setdefault("x-request-id", trip.request_id)
-        for stage in stages:
+        for stage in stages.finishing:
             try:
                 stage.finish(trip, outcome)
             except Exception:  # one stage's failure must not cost the others (the ledger)
@@ -157,20 +179,3 @@ async def _each_prompt(target: Target, request: CompletionRequest) -> DeltaStrea
         async with aclosing(target.provider.send(target.upstream_model, one)) as deltas:
             async for delta in deltas:
                 yield delta
-
-
-async def _within(trip: Trip, deltas: DeltaStream) -> DeltaStream:
-    """Makes `trip` the current one while its answer is produced, so calls made on its behalf
-    while streaming (an output judge) are charged to it."""
-    try:
-        while True:
-            token = CURRENT_TRIP.set(trip)
-            try:
-                delta = await anext(deltas)
-            except StopAsyncIteration:
-                return
-            finally:
-                CURRENT_TRIP.reset(token)
-            yield delta
-    finally:
-        await deltas.aclose()

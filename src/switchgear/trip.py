@@ -157,3 +157,20 @@ class Answer:
     @property
     def citations(self) -> list[Citation]:
         return self.trip.citations
+
+
+async def within(trip: Trip, deltas: DeltaStream) -> DeltaStream:
+    """Makes `trip` the current one while its answer is produced, so calls made on its behalf
+    while streaming (an output judge) are charged to it."""
+    try:
+        while True:
+            token = CURRENT_TRIP.set(trip)
+            try:
+                delta = await anext(deltas)
+            except StopAsyncIteration:
+                return
+            finally:
+                CURRENT_TRIP.reset(token)
+            yield delta
+    finally:
+        await deltas.aclose()

@@ -9,7 +9,7 @@ from switchgear.providers.base import DeltaStream
 from switchgear.schema.kinds import GENERATION_KINDS
 from switchgear.stages.base import StageBase
 from switchgear.stages.context import StageContext
-from switchgear.trip import Trip
+from switchgear.trip import Trip, within
 
 
 class GuardsInStage(StageBase):
@@ -48,7 +48,8 @@ class GuardsOutStage(StageBase):
     def wrap(self, trip: Trip, deltas: DeltaStream) -> DeltaStream:
         if trip.guarded is None:
             return deltas
-        return self.guards.guard_answer(deltas, trip.guarded)
+        # The answer side may call a model (an output judge): charged to this trip.
+        return within(trip, self.guards.guard_answer(deltas, trip.guarded))
 
 
 def build_in(context: StageContext) -> GuardsInStage:
