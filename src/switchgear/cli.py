@@ -113,10 +113,13 @@ def _serve(config: Config, host: str | None, port: int | None) -> int:
             file=sys.stderr,
         )
         return 2
+    from switchgear.api.http_protocol import protocol_for
+
     uvicorn.run(
-        create_app(gateway),
+        create_app(gateway, bind),
         host=bind,
         port=config.server.port if port is None else port,
+        http=protocol_for(config.server),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
@@ -138,8 +141,10 @@ def _routes(config: Config, url: str) -> int:
     from switchgear.routing.describe import describe_routes, format_routes
 
     admin = url.rstrip("/").removesuffix("/v1") + "/admin/routes"
+    key = os.environ.get(config.governance.admin_key_env)
+    headers = {"authorization": f"Bearer {key}"} if key else {}
     try:
-        table = httpx.get(admin, timeout=5).raise_for_status().json()
+        table = httpx.get(admin, timeout=5, headers=headers).raise_for_status().json()
         live = True
     except httpx.HTTPError:
         from switchgear.gateway import Gateway

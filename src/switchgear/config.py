@@ -31,11 +31,26 @@ from switchgear.routing.config import (
 )
 
 
-class ServerConfig(msgspec.Struct, forbid_unknown_fields=True):
+class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 8 * 1024 * 1024
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Host names (the `Host` header) the gateway answers to. Empty: the loopback names when it
+    # is bound to loopback (a DNS-rebinding page is refused), any name when bound elsewhere.
+    allowed_hosts: list[str] = []
+    # Browser origins (`https://app.example.com`) allowed to call /v1 (CORS). A page on any
+    # other origin is refused; the admin API never answers another origin.
+    cors_origins: list[str] = []
+    # What one request may hold, checked before any model runs (413/400 names the limit).
+    max_text_chars: Annotated[int, msgspec.Meta(ge=1)] = 2_000_000
+    max_items: Annotated[int, msgspec.Meta(ge=1)] = 2048
+    max_json_depth: Annotated[int, msgspec.Meta(ge=4, le=1000)] = 64
+    # The HTTP edge: header count and size, and how long a slow client may take.
+    max_headers: Annotated[int, msgspec.Meta(ge=8)] = 100
+    max_header_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 64 * 1024
+    header_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    body_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 15.0  # the wait for each body piece
 
 
 # The stages of every trip, in order (see `pipeline.py`); a plugin's stage is placed by naming

@@ -50,15 +50,20 @@ class KindStages:
     entering: list[Stage]
     wrapping: list[Stage]
     finishing: list[Stage]
+    finish: Callable[[Trip, BaseException | None], None]
 
     @classmethod
-    def of(cls, stages: list[Stage]) -> KindStages:
+    def of(cls, stages: list[Stage], pipeline: Pipeline) -> KindStages:
         def overrides(step: str) -> list[Stage]:
-            return [
-                s for s in stages if getattr(type(s), step, None) is not getattr(StageBase, step)
-            ]
+            default = getattr(StageBase, step)
+            return [s for s in stages if getattr(type(s), step, None) is not default]
 
-        return cls(stages, overrides("enter"), overrides("wrap"), overrides("finish"))
+        finishing = overrides("finish")
+
+        def finish(trip: Trip, outcome: BaseException | None) -> None:
+            pipeline.finish(trip, finishing, outcome)
+
+        return cls(stages, overrides("enter"), overrides("wrap"), finishing, finish)
 
 
 class Pipeline:
@@ -71,7 +76,8 @@ class Pipeline:
     def stages_for(self, kind: str) -> KindStages:
         found = self._by_kind.get(kind)
         if found is None:
-            found = KindStages.of([s for s in self.stages if s.kinds is None or kind in s.kinds])
+            applies = [s for s in self.stages if s.kinds is None or kind in s.kinds]
+            found = KindStages.of(applies, self)
             self._by_kind[kind] = found
         return found
 
@@ -91,13 +97,13 @@ class Pipeline:
                 return await self._generate(trip, stages)
             trip.body = await self.services[request.kind](trip)
         except BaseException as error:
-            self._finish(trip, stages, error)
+            stages.finish(trip, error)
             raise
         finally:
             CURRENT_TRIP.reset(token)
-        self._finish(trip, stages, None)
+        stages.finish(trip, None)
         await trip.wait_recorded()  # a whole answer is on disk before it is sent
-        return Answer.whole(trip, self._finisher(stages))
+        return Answer.whole(trip, stages.finish)
 
     async def complete_internal(self, purpose: str, model: str, prompt: str) -> str:
         """A plain answer from a route for the gateway's own use (a judge, a reranker): the
@@ -110,7 +116,7 @@ class Pipeline:
         """A request refused before its trip began (unreadable body) still gets a ledger row."""
         request = Unreadable(endpoint)
         trip = Trip(request, None, endpoint)
-        self._finish(trip, self.stages_for(request.kind), error)
+        self.stages_for(request.kind).finish(trip, error)
 
     async def drain(self) -> None:
         """At shutdown: waits for work the stages left running (budget settlement)."""
@@ -131,21 +137,20 @@ class Pipeline:
                 deltas = stage.wrap(trip, deltas)
             return deltas
 
+        # A non-streamed answer is read whole before it counts as started: a target that
+        # breaks off half-way then fails over (the client has seen nothing) and trips the
+        # breaker, instead of turning into a 502.
         started = await start_first_healthy(
-            plan, call, self.router.health, self.router.resilience, trip.attempts
+            plan, call, self.router.health, self.router.resilience, trip.attempts, not trip.stream
         )
         trip.target = started.target
         trip.first_delta_at = time.perf_counter()
         self.router.health[started.target.model_id].in_flight += 1
-        return Answer(started.first, started.rest, trip, self._finisher(stages))
+        return Answer(started.first, started.rest, trip, stages.finish)
 
-    def _finisher(self, stages: KindStages) -> Callable[[Trip, BaseException | None], None]:
-        def finish(trip: Trip, outcome: BaseException | None) -> None:
-            self._finish(trip, stages, outcome)
-
-        return finish
-
-    def _finish(self, trip: Trip, stages: KindStages, outcome: BaseException | None) -> None:
+    def finish(self, trip: Trip, finishing: list[Stage], outcome: BaseException | None) -> None:
+        """The end of a trip, however it ended: the provider step's accounting, then each
+        stage's `finish` in order (the ledger's last). Runs once per trip."""
         trip.ended = time.perf_counter()
         target = trip.target
         if target is not None:
@@ -155,7 +160,7 @@ class Pipeline:
             trip.cost = target.cost(trip.prompt_tokens, trip.completion_tokens, seconds)
         if isinstance(outcome, GatewayError):
             outcome.headers.setdefault("x-request-id", trip.request_id)
-        for stage in stages.finishing:
+        for stage in finishing:
             try:
                 stage.finish(trip, outcome)
             except Exception:  # one stage's failure must not cost the others (the ledger)

@@ -51,6 +51,7 @@ class Trip:
     attempts: list[Attempt] = field(default_factory=list)
     first_delta_at: float | None = None
     body: dict[str, Any] | None = None  # the whole answer of a kind that does not stream
+    prompt_estimate: int = 0  # the request's size in tokens, as estimated at admission
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
@@ -95,7 +96,11 @@ class Answer:
     is already recorded."""
 
     def __init__(
-        self, first: Delta | None, rest: DeltaStream | None, trip: Trip, finish: Finish
+        self,
+        first: Delta | None,
+        rest: DeltaStream | list[Delta] | None,
+        trip: Trip,
+        finish: Finish,
     ) -> None:
         self.trip = trip
         self._first = first
@@ -128,23 +133,31 @@ class Answer:
         assert self._first is not None and self._rest is not None
         self._started = True
         outcome: BaseException | None = None
+        rest = self._rest
         try:
             yield self._first
-            async for delta in self._rest:
-                self._count(delta)
-                yield delta
+            if isinstance(rest, list):  # read whole already (a non-streamed answer)
+                for delta in rest:
+                    self._count(delta)
+                    yield delta
+            else:
+                async for delta in rest:
+                    self._count(delta)
+                    yield delta
         except BaseException as error:
             outcome = error
             raise
         finally:
-            await self._rest.aclose()
+            if not isinstance(rest, list):
+                await rest.aclose()
             self._finish(self.trip, outcome)
 
     async def abandon(self) -> None:
         """For a caller that stops before iterating: cancels generation, still writes the ledger."""
         if not self._started and self._rest is not None:
             self._started = True
-            await self._rest.aclose()
+            if not isinstance(self._rest, list):
+                await self._rest.aclose()
             self._finish(self.trip, ClientDisconnected())
 
     async def recorded(self) -> None:

@@ -8,7 +8,13 @@ from typing import Any
 import msgspec
 import pytest
 
-from switchgear.guards import GuardBlocked, Guards, GuardsConfig, GuardUnavailable
+from switchgear.guards import (
+    GuardBlocked,
+    GuardInputTooLarge,
+    Guards,
+    GuardsConfig,
+    GuardUnavailable,
+)
 from switchgear.schema.generation import Delta
 from switchgear.schema.requests import ChatCompletionRequest
 
@@ -94,8 +100,11 @@ def test_fail_open_lets_the_request_through_and_says_so() -> None:
 
 def test_oversized_text_fails_closed_when_the_model_cannot_read_it_all() -> None:
     g = Guards(make({"pii": {"action": "redact", "model_max_chars": 1000}}))
-    with pytest.raises(GuardUnavailable) as caught:
+    with pytest.raises(GuardInputTooLarge) as caught:
         asyncio.run(g.screen_request(chat("Hello there. " * 400), "p"))
+    # A 4xx that names the limit, not a 503: the caller can act on it.
+    assert caught.value.status == 413 and caught.value.code == "input_too_large"
+    assert "pii.model_max_chars" in caught.value.message
     assert caught.value.decisions[-1].incomplete
 
 

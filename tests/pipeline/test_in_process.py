@@ -131,7 +131,7 @@ def test_a_caller_that_stops_reading_closes_the_provider_stream(tmp_path: Path) 
             closed.set()
 
     async def work(gateway: Gateway, mock: MockProvider) -> Any:
-        answer = await gateway.pipeline.run(chat("count"))
+        answer = await gateway.pipeline.run(chat("count", stream=True))
         stream = answer.deltas()
         async for _ in stream:
             break

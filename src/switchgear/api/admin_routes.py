@@ -50,8 +50,15 @@ def admin_gateway(request: Request) -> Gateway:
     keys = gateway.governor.keys
     secret = caller_secret(request)
     if keys.has_admin_key:
-        if not secret or not keys.is_admin_secret(secret):
-            raise Unauthorized("The admin API needs the admin key.", code="invalid_admin_key")
+        if secret and keys.is_admin_secret(secret):
+            return gateway
+        if secret and keys.identify(secret) is not None:
+            # A caller we know, without the right: 403, not "who are you?".
+            raise Forbidden(
+                "This key may not use the admin API; it needs the admin key.",
+                code="admin_key_required",
+            )
+        raise Unauthorized("The admin API needs the admin key.", code="invalid_admin_key")
     elif request.client is None or request.client.host not in _LOOPBACK:
         raise Forbidden(
             "No admin key is configured, so the admin API answers loopback callers only.",
@@ -130,8 +137,7 @@ async def usage(request: Request) -> Response:
         raise InvalidRequest(
             f"Unknown group_by {unknown}; use any of {', '.join(GROUPS)}.", param="group_by"
         )
-    since = float(params["since"]) if "since" in params else None
-    until = float(params["until"]) if "until" in params else None
+    since, until = _seconds(params.get("since"), "since"), _seconds(params.get("until"), "until")
     rows = await asyncio.to_thread(gateway.store.usage_rows, since, until)
     targets = {t.model_id: t for t in gateway.router.targets}
     reference_name = gateway.config.governance.reference_model
@@ -140,6 +146,21 @@ async def usage(request: Request) -> Response:
     if params.get("format") == "csv":
         return Response(to_csv(report), media_type="text/csv")
     return json_response({"object": "list", "group_by": group_by, "data": report})
+
+
+def _seconds(value: str | None, name: str) -> float | None:
+    """A Unix time in seconds from the query string; anything else is a 400 naming it."""
+    if value is None:
+        return None
+    try:
+        parsed = float(value)
+    except ValueError:
+        raise InvalidRequest(
+            f"`{name}` must be a Unix time in seconds, not `{value[:40]}`.", param=name
+        ) from None
+    if parsed != parsed or parsed in (float("inf"), float("-inf")):
+        raise InvalidRequest(f"`{name}` must be a finite number.", param=name)
+    return parsed
 
 
 async def models(request: Request) -> Response:

@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
 from switchgear.api import admin_routes, knowledge_routes, openai_routes, ops_routes
+from switchgear.api.edge import EdgeGuard
 from switchgear.api.errors import on_gateway_error, on_http_exception, on_unexpected
 from switchgear.gateway import Gateway
 from switchgear.schema.errors import GatewayError
@@ -17,7 +19,13 @@ from switchgear.schema.errors import GatewayError
 log = logging.getLogger("switchgear")
 
 
-def create_app(gateway: Gateway) -> Starlette:
+def create_app(gateway: Gateway, bind_host: str = "127.0.0.1") -> ASGIApp:
+    """The gateway's ASGI app behind its edge checks (host names, origins, content types)."""
+    app = create_routes_app(gateway)
+    return EdgeGuard(app, gateway.config.server, bind_host)
+
+
+def create_routes_app(gateway: Gateway) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()

@@ -21,6 +21,9 @@ def error_response(error: GatewayError, request_id: str | None = None) -> Respon
     headers = dict(error.headers)
     if request_id:
         headers["x-request-id"] = request_id
+    if error.status in (429, 503) and "retry-after" not in headers:
+        # Every "try again later" says when; the specific ones (limits, breakers) set it.
+        headers["retry-after"] = "1"
     return Response(
         _encode(error.to_body()),
         status_code=error.status,

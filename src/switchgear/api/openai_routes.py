@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchgear.api.auth import caller_secret
-from switchgear.api.body import decode_body, read_body
+from switchgear.api.body import check_input_size, decode_body, read_body
 from switchgear.api.disconnect import unless_disconnected
 from switchgear.api.openai_format import (
     chat_chunks,
@@ -64,9 +64,11 @@ def _whole(answer: Answer) -> Response:
 
 
 async def _read_request(request: Request, gateway: Gateway, into: type[T], endpoint: str) -> T:
+    server = gateway.config.server
     try:
-        body = await read_body(request, gateway.config.server.max_body_bytes)
-        decoded = decode_body(body, into)
+        body = await read_body(request, server.max_body_bytes, server.body_timeout_s)
+        decoded = decode_body(body, into, server.max_json_depth)
+        check_input_size(decoded, server.max_text_chars, server.max_items)
         stream_options = getattr(decoded, "stream_options", None)
         if stream_options is not None and not getattr(decoded, "stream", False):
             raise InvalidRequest(

@@ -41,9 +41,10 @@ async def metrics(request: Request) -> Response:
 
 async def route_table(request: Request) -> Response:
     """The resolved route table with each target's live health (`switchgear routes`)."""
+    from switchgear.api.admin_routes import admin_gateway
     from switchgear.routing.describe import describe_routes
 
-    body = describe_routes(_gateway(request).router)
+    body = describe_routes(admin_gateway(request).router)
     return Response(msgspec.json.encode(body), media_type="application/json")
 
 

@@ -1,8 +1,10 @@
 """Money budgets per key, team and app, per day and per month.
 
 Spend starts from the ledger (one read per scope and period, then kept in memory, or in Redis
-when several gateways share the work) and grows with every answer's cost. A request is refused
-before it is sent once a budget is spent; past the soft ratio, answers carry a warning header.
+when several gateways share the work). Admission reserves the request's estimated cost in the
+same atomic step that checks the budget, and the end of the answer settles the difference, so
+200 concurrent requests cannot all slip under a budget that has room for one: the overshoot is
+at most one request's estimate. Past the soft ratio, answers carry a warning header.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from switchgear.schema.errors import GatewayError
@@ -45,10 +47,32 @@ def period_starts(now: float) -> dict[str, float]:
 SpendSince = Callable[[str, str, float], float]
 
 
+def _seconds_until_next(period: str, now: float) -> int:
+    """When a spent budget frees up again: the next UTC midnight, or the next month."""
+    day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "daily":
+        reset = day + timedelta(days=1)
+    else:
+        first = day.replace(day=1)
+        reset = (
+            first.replace(year=first.year + 1, month=1)
+            if first.month == 12
+            else (first.replace(month=first.month + 1))
+        )
+    return max(1, int(reset.timestamp() - now))
+
+
 class SpendCounter(Protocol):
     async def spent(self, key: str, seed: Callable[[], float]) -> float: ...
 
     async def add(self, key: str, amount: float, seed: Callable[[], float]) -> None: ...
+
+    async def reserve(
+        self, key: str, amount: float, limit: float, seed: Callable[[], float]
+    ) -> float | None:
+        """Adds `amount` if the spend (reservations included) is under `limit`, atomically;
+        returns None when reserved, or the spend that refused it."""
+        ...
 
 
 class MemorySpend:
@@ -63,6 +87,17 @@ class MemorySpend:
     async def add(self, key: str, amount: float, seed: Callable[[], float]) -> None:
         await self.spent(key, seed)
         self._spent[key] += amount
+
+    async def reserve(
+        self, key: str, amount: float, limit: float, seed: Callable[[], float]
+    ) -> float | None:
+        await self.spent(key, seed)
+        # No await between the check and the update: atomic on the event loop.
+        current = self._spent[key]
+        if current >= limit:
+            return current
+        self._spent[key] = current + amount
+        return None
 
 
 class RedisSpend:
@@ -82,6 +117,22 @@ class RedisSpend:
         await self.spent(key, seed)
         await self._redis.incrbyfloat(key, amount)
 
+    async def reserve(
+        self, key: str, amount: float, limit: float, seed: Callable[[], float]
+    ) -> float | None:
+        await self.spent(key, seed)
+        # One script on the server: every replica's check-and-add is one atomic step.
+        result = await self._redis.eval(_RESERVE, 1, key, amount, limit)
+        return None if result == b"ok" or result == "ok" else float(result)
+
+
+_RESERVE = """
+local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+if spent >= tonumber(ARGV[2]) then return tostring(spent) end
+redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
+return 'ok'
+"""
+
 
 class BudgetBook:
     def __init__(self, spend_since: SpendSince, soft_ratio: float, counter: SpendCounter) -> None:
@@ -95,30 +146,42 @@ class BudgetBook:
         key = f"sg:spend:{budget.column}:{budget.value}:{period}:{int(start)}"
         return key, lambda: self._spend_since(budget.column, budget.value, start)
 
-    async def check(self, budgets: list[ScopeBudget]) -> list[str]:
-        """Raises when a budget is spent; returns warnings for budgets past the soft ratio."""
+    async def check(self, budgets: list[ScopeBudget], estimate: float = 0.0) -> list[str]:
+        """Reserves `estimate` in every budget, or raises (reserving nothing) when one is
+        spent; returns warnings for budgets past the soft ratio."""
         warnings = []
-        starts = period_starts(time.time())
+        now = time.time()
+        starts = period_starts(now)
+        reserved: list[tuple[str, Callable[[], float]]] = []
         for budget in budgets:
             for period in PERIODS:
                 limit = getattr(budget, period)
                 if limit is None:
                     continue
-                spent = await self._counter.spent(*self._key(budget, period, starts[period]))
-                if spent >= limit:
+                key, seed = self._key(budget, period, starts[period])
+                refused = await self._counter.reserve(key, estimate, limit, seed)
+                if refused is not None:
+                    for done_key, done_seed in reserved:
+                        await self._counter.add(done_key, -estimate, done_seed)
                     raise BudgetExceeded(
                         f"The {period} budget of {budget.label} is spent "
-                        f"({spent:.4f} of {limit:.4f}).",
+                        f"({refused:.4f} of {limit:.4f}).",
                         code="budget_exceeded",
                         param=period,
-                        headers={"x-switchgear-limit": f"{budget.label}:{period}_budget"},
+                        headers={
+                            "x-switchgear-limit": f"{budget.label}:{period}_budget",
+                            "retry-after": str(_seconds_until_next(period, now)),
+                        },
                     )
+                reserved.append((key, seed))
+                spent = await self._counter.spent(key, seed) - estimate
                 if spent >= limit * self._soft_ratio:
                     warnings.append(f"{budget.label} {period} budget {spent:.4f}/{limit:.4f}")
         return warnings
 
     async def add(self, budgets: list[ScopeBudget], cost: float) -> None:
-        if cost <= 0:
+        """Adds `cost` (or, at settlement, the actual cost less what was reserved)."""
+        if cost == 0:
             return
         starts = period_starts(time.time())
         for budget in budgets:

@@ -4,6 +4,7 @@ limits and budgets. And, once the answer is done, what it cost them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from switchgear.governance.budgets import BudgetBook, ScopeBudget
@@ -30,6 +31,7 @@ class Admission:
     budgets: list[ScopeBudget] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    reserved: float = 0.0  # estimated cost held in the budgets until settlement
 
 
 class Governor:
@@ -65,6 +67,7 @@ class Governor:
         secret: str | None,
         model: str | None,
         tokens: int,
+        estimate: Callable[[], float] = lambda: 0.0,
     ) -> Admission:
         """Identity, permission for `model` (None: the kind checks per item, like a listing),
         limits and budgets."""
@@ -75,32 +78,45 @@ class Governor:
                 code="model_not_allowed",
                 param="model",
             )
-        return await self.admit_identity(request_id, identity, tokens)
+        return await self.admit_identity(request_id, identity, tokens, estimate=estimate)
 
     async def admit_identity(
-        self, request_id: str, identity: Identity, tokens: int, *, nested: bool = False
+        self,
+        request_id: str,
+        identity: Identity,
+        tokens: int,
+        *,
+        nested: bool = False,
+        estimate: Callable[[], float] = lambda: 0.0,
     ) -> Admission:
         """Limits and budgets for a known caller. `nested`: a call made inside one of the
-        caller's requests (it counts, but takes no concurrency slot of its own)."""
+        caller's requests (it counts, but takes no concurrency slot of its own). `estimate`:
+        the most this request may cost, reserved in its budgets until it settles."""
         admission = Admission(identity)
         if identity.is_admin:
             return admission
         admission.budgets = self._budgets(identity)
-        admission.warnings = await self.budgets.check(admission.budgets)
+        if admission.budgets:
+            admission.reserved = estimate()
+            admission.warnings = await self.budgets.check(admission.budgets, admission.reserved)
         if admission.warnings:
             admission.headers["x-switchgear-budget-warning"] = "; ".join(admission.warnings)
         scopes = self._limits(identity)
         if nested:
             scopes = [ScopeLimits(s.scope, s.rpm, s.tpm, None) for s in scopes]
         if scopes:
-            admission.permit = await self.limiter.admit(request_id, scopes, tokens)
+            try:
+                admission.permit = await self.limiter.admit(request_id, scopes, tokens)
+            except BaseException:
+                await self.budgets.add(admission.budgets, -admission.reserved)
+                raise
             admission.headers.update(admission.permit.headers)
         return admission
 
     async def settle(self, admission: Admission, tokens: int, cost: float) -> None:
         if admission.permit is not None:
             await self.limiter.settle(admission.permit, tokens)
-        await self.budgets.add(admission.budgets, cost)
+        await self.budgets.add(admission.budgets, cost - admission.reserved)
 
     def _limits(self, identity: Identity) -> list[ScopeLimits]:
         scopes = []

@@ -5,12 +5,13 @@ The pipeline needs only `Guards` (see `service`); the rest is exposed for tests 
 
 from switchgear.guards.config import GuardPolicyConfig, GuardsConfig
 from switchgear.guards.decision import Decision
-from switchgear.guards.errors import GuardBlocked, GuardUnavailable
+from switchgear.guards.errors import GuardBlocked, GuardInputTooLarge, GuardUnavailable
 from switchgear.guards.service import GuardOutcome, Guards, Judge
 
 __all__ = [
     "Decision",
     "GuardBlocked",
+    "GuardInputTooLarge",
     "GuardOutcome",
     "GuardPolicyConfig",
     "GuardUnavailable",

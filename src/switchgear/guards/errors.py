@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from switchgear.schema.errors import GatewayError, InvalidRequest
+from switchgear.schema.errors import GatewayError, InvalidRequest, PayloadTooLarge
 
 if TYPE_CHECKING:
     from switchgear.guards.decision import Decision
@@ -29,6 +29,15 @@ class GuardUnavailable(GatewayError):
     def __init__(self, message: str, *, guard: str) -> None:
         super().__init__(message, code="guard_unavailable")
         self.guard = guard
+        self.decisions: list[Decision] = []
+
+
+class GuardInputTooLarge(PayloadTooLarge):
+    """413: more text than the policy's personal-data model screens, and the policy fails
+    closed; the message names the limit."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="input_too_large")
         self.decisions: list[Decision] = []
 
 

@@ -12,7 +12,13 @@ from switchgear.guards.answer_pii import screen_answer_pii
 from switchgear.guards.config import GuardPolicyConfig, GuardsConfig
 from switchgear.guards.decision import Decision
 from switchgear.guards.entities import Span
-from switchgear.guards.errors import GuardBlocked, GuardTimeout, GuardUnavailable, content_flagged
+from switchgear.guards.errors import (
+    GuardBlocked,
+    GuardInputTooLarge,
+    GuardTimeout,
+    GuardUnavailable,
+    content_flagged,
+)
 from switchgear.guards.errors import prompt_injection as injection_error
 from switchgear.guards.injection import InjectionDetector
 from switchgear.guards.moderation.base import (
@@ -170,7 +176,7 @@ class Guards:
                 await self._check_injection(policy, request, outcome)
             if policy.moderation.backend is not None and policy.moderation.input and moderate:
                 await self._moderate_input(policy, outcome)
-        except (GuardBlocked, GuardUnavailable) as error:
+        except (GuardBlocked, GuardUnavailable, GuardInputTooLarge) as error:
             extra = [d for d in error.decisions if d not in outcome.decisions]
             error.decisions = [*outcome.decisions, *extra]
             raise
@@ -184,7 +190,7 @@ class Guards:
         started = time.perf_counter()
         try:
             result = await asyncio.wait_for(work, timeout=policy.timeout_s)
-        except (InvalidRequest, GuardUnavailable):
+        except (InvalidRequest, GuardUnavailable, GuardInputTooLarge):
             raise
         except (TimeoutError, GuardTimeout, BackendFailed, Exception) as error:
             latency = (time.perf_counter() - started) * 1000
@@ -210,19 +216,14 @@ class Guards:
             return
         (found, complete), latency = done
         if not complete and not policy.fail_open:
-            outcome.decisions.append(
-                Decision(
-                    "pii",
-                    "block",
-                    failed="pii: text over model_max_chars",
-                    fail_open=False,
-                    latency_ms=latency,
-                    incomplete=True,
-                )
-            )
-            raise GuardUnavailable(
-                "The request is too large for the personal-data model; it was not sent.",
-                guard="pii",
+            decision = Decision("pii", "block", failed="pii: text over model_max_chars",
+                                fail_open=False, latency_ms=latency, incomplete=True)  # fmt: skip
+            outcome.decisions.append(decision)
+            chars = sum(len(t) for t in outcome.request.texts())
+            raise GuardInputTooLarge(
+                f"The request holds {chars} characters of text; this route's personal-data "
+                f"policy screens at most {policy.pii.model_max_chars} (pii.model_max_chars). "
+                "Send less text, or ask the operator to raise the limit."
             )
         result = apply_policy(
             policy.pii, outcome.request, found, latency, not complete, self._id_key

@@ -79,10 +79,18 @@ class MiniLmOnnx:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         self.load()
-        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+        return [len(e.ids) for e in self._tokenizer.encode_batch(self._window(texts))]
+
+    def _window(self, texts: Sequence[str]) -> list[str]:
+        """Each text cut to what can reach the model: a word piece covers at most
+        `_CHARS_PER_PIECE` characters, so this much text holds more than `max_tokens` pieces.
+        The tokenizer would truncate anyway, but only after encoding all of it, and a 7 MB
+        input then costs most of a gigabyte."""
+        most = self.max_tokens * _CHARS_PER_PIECE
+        return [text if len(text) <= most else text[:most] for text in texts]
 
     def _embed_batch(self, texts: list[str]) -> Vectors:
-        encodings = self._tokenizer.encode_batch(texts)
+        encodings = self._tokenizer.encode_batch(self._window(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
@@ -92,6 +100,10 @@ class MiniLmOnnx:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         result: Vectors = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
         return result
+
+
+# BERT's WordPiece gives up on a word longer than 100 characters (it becomes one [UNK]).
+_CHARS_PER_PIECE = 101
 
 
 def _load_tokenizer(max_tokens: int) -> Any:

@@ -9,6 +9,7 @@ to that target: a later failure reaches the client as an error event, never a si
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Callable
@@ -36,7 +37,7 @@ class Attempt:
 class Started:
     target: Target
     first: Delta
-    rest: DeltaStream
+    rest: DeltaStream | list[Delta]  # a list when the answer was read whole
 
 
 Call = Callable[[Target], DeltaStream]
@@ -48,7 +49,11 @@ async def start_first_healthy(
     health: dict[str, TargetHealth],
     resilience: ResilienceConfig,
     attempts: list[Attempt],
+    whole: bool = False,
 ) -> Started:
+    """`whole`: read each attempt's answer to the end before accepting it (a client that
+    asked for a non-streamed answer has seen nothing yet, so a target that breaks off
+    half-way is just a failed attempt, and the next target serves it)."""
     last_error: GatewayError | None = None
     for target in plan.targets:
         target_health = health[target.model_id]
@@ -57,8 +62,15 @@ async def start_first_healthy(
                 break
             began = time.perf_counter()
             stream = call(target)
+            rest: DeltaStream | list[Delta] = stream
             try:
-                first = await anext(stream)
+                if whole:
+                    rest = [delta async for delta in stream]
+                    if not rest:
+                        raise StopAsyncIteration
+                    first = rest.pop(0)
+                else:
+                    first = await anext(stream)
             except StopAsyncIteration:
                 error: GatewayError = UpstreamError(
                     f"`{target.label}` ended its answer before sending anything.",
@@ -71,7 +83,7 @@ async def start_first_healthy(
                 ttft = time.perf_counter() - began
                 target_health.record_success(ttft)
                 attempts.append(Attempt(target.label, "ok", 200, None, ttft * 1000))
-                return Started(target, first, stream)
+                return Started(target, first, rest)
             await stream.aclose()
             latency_ms = (time.perf_counter() - began) * 1000
             attempts.append(
@@ -88,7 +100,7 @@ async def start_first_healthy(
             if delay is None:
                 break
             await asyncio.sleep(delay)
-    raise _all_failed(plan, last_error)
+    raise _all_failed(plan, last_error, health)
 
 
 def _backoff(attempt: int, error: UpstreamError, resilience: ResilienceConfig) -> float | None:
@@ -101,18 +113,27 @@ def _backoff(attempt: int, error: UpstreamError, resilience: ResilienceConfig) -
     return random.uniform(0, ceiling)  # "full jitter": spreads retries of many clients
 
 
-def _all_failed(plan: RoutePlan, last_error: GatewayError | None) -> GatewayError:
+def _all_failed(
+    plan: RoutePlan, last_error: GatewayError | None, health: dict[str, TargetHealth]
+) -> GatewayError:
     tried = ", ".join(t.label for t in plan.targets)
+    # When to try again: what the upstream said, else when the first circuit lets a probe in.
+    wait = last_error.retry_after if isinstance(last_error, UpstreamError) else None
+    if wait is None:
+        wait = min((health[t.model_id].seconds_until_probe() for t in plan.targets), default=1)
+    headers = {"retry-after": str(max(1, math.ceil(wait)))}
     if plan.self_hosted_only:
         return GatewayError(
             f"No self-hosted target of `{plan.name}` is available ({tried}); this route never "
             "falls back to external providers.",
             status=503,
             code="no_self_hosted_target",
+            headers=headers,
         )
     detail = f" Last error: {last_error.message}" if last_error else " All circuits are open."
     return GatewayError(
         f"Every target of `{plan.name}` failed ({tried}).{detail}",
         status=last_error.status if last_error else 503,
         code="all_targets_failed",
+        headers=headers,
     )

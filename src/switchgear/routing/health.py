@@ -30,6 +30,12 @@ class TargetHealth:
             return "half_open"
         return "open"
 
+    def seconds_until_probe(self) -> float:
+        """How long until an open circuit lets a probe through (0 when it would now)."""
+        if self.opened_at is None:
+            return 0.0
+        return max(0.0, self.cooldown_s - (time.monotonic() - self.opened_at))
+
     def allows_attempt(self) -> bool:
         """Closed: yes. Open: no. Half-open: one probe at a time."""
         state = self.state

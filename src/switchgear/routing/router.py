@@ -67,6 +67,17 @@ class Router:
             raise self._unknown(name, may_use)
         return target
 
+    def cost_ceiling(self, name: str, prompt_tokens: int, output_tokens: int) -> float:
+        """The most a request to `name` could cost on any of its targets (for budget
+        reservations); 0 for a name that is not known (it will be refused anyway)."""
+        route = self.routes.get(name)
+        if route is not None:
+            targets = [self._by_name[t.model] for t in route.target_list()]
+        else:
+            target = self._by_name.get(name)
+            targets = [target] if target is not None else []
+        return max((t.cost(prompt_tokens, output_tokens, 0.0) for t in targets), default=0.0)
+
     def select_route(
         self,
         name: str,

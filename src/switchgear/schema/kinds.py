@@ -28,9 +28,10 @@ class EmbeddingsRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     user: str | None = None
 
     def token_estimate(self) -> int:
-        if isinstance(self.input, str):
-            return len(self.input) // 4
-        return sum(len(i) if isinstance(i, str | list) else 1 for i in self.input) // 4
+        return self.input_size()[0] // 4
+
+    def input_size(self) -> tuple[int, int]:
+        return _size_of(self.input)
 
 
 class SearchRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -46,6 +47,9 @@ class SearchRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     def token_estimate(self) -> int:
         return len(self.query) // 4
 
+    def input_size(self) -> tuple[int, int]:
+        return len(self.query), 1
+
 
 class ModerationRequest(msgspec.Struct, forbid_unknown_fields=True):
     """`POST /v1/moderations`."""
@@ -56,6 +60,18 @@ class ModerationRequest(msgspec.Struct, forbid_unknown_fields=True):
 
     def token_estimate(self) -> int:
         return 0
+
+    def input_size(self) -> tuple[int, int]:
+        return _size_of(self.input)
+
+
+def _size_of(value: str | list[Any]) -> tuple[int, int]:
+    """(characters, items) of an `input` that is a string or a list of strings or token ids;
+    anything else inside a list counts one character, and the kind's own check refuses it."""
+    if isinstance(value, str):
+        return len(value), 1
+    chars = sum(len(item) if isinstance(item, str | list) else 1 for item in value)
+    return chars, len(value)
 
 
 @dataclass(slots=True, frozen=True)

@@ -224,6 +224,10 @@ class ChatCompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=
     def token_estimate(self) -> int:
         return sum(len(m.text()) for m in self.messages) // 4
 
+    def input_size(self) -> tuple[int, int]:
+        """(characters of text, items: messages and tools), for the per-request caps."""
+        return sum(map(len, self.texts())), len(self.messages) + len(self.tools or ())
+
     def texts(self) -> Iterator[str]:
         """Every string a provider would see, except the caller identifiers (`user`,
         `safety_identifier`), which the guards treat as identifiers, not text."""
@@ -340,6 +344,10 @@ class CompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
 
     def token_estimate(self) -> int:
         return sum(len(p) if isinstance(p, str) else 4 * len(p) for p in self.prompts()) // 4
+
+    def input_size(self) -> tuple[int, int]:
+        prompts = self.prompts()
+        return sum(len(p) for p in prompts) + len(self.suffix or ""), len(prompts)
 
     def texts(self) -> Iterator[str]:
         for prompt in self.prompts():

@@ -11,6 +11,9 @@ from typing import Any
 from switchgear.governance.governor import Governor
 from switchgear.governance.keys import SYSTEM
 from switchgear.ledger.writer import LedgerWriter
+from switchgear.routing.router import Router
+from switchgear.schema.kinds import InternalCall
+from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 from switchgear.stages.base import StageBase
 from switchgear.stages.context import StageContext
 from switchgear.store.base import AdminEvent
@@ -18,31 +21,53 @@ from switchgear.trip import Trip
 
 # Kinds whose `model` is a name the caller needs permission for (a listing checks per model).
 _PERMISSION_OPTIONAL = frozenset({"models", "search", "moderations"})
+# Output tokens assumed for a budget reservation when the request sets no limit.
+DEFAULT_OUTPUT_ESTIMATE = 1024
+
+
+def output_tokens(request: Any) -> int:
+    """The most output a request may ask for, as far as its fields tell."""
+    if isinstance(request, InternalCall):
+        request = request.chat
+    if isinstance(request, ChatCompletionRequest):
+        return request.output_limit() or DEFAULT_OUTPUT_ESTIMATE
+    if isinstance(request, CompletionRequest):
+        return (request.max_tokens or DEFAULT_OUTPUT_ESTIMATE) * len(request.prompts())
+    return 0
 
 
 class AuthStage(StageBase):
     name = "auth"
     kinds = None
 
-    def __init__(self, governor: Governor, ledger: LedgerWriter) -> None:
+    def __init__(self, governor: Governor, ledger: LedgerWriter, router: Router) -> None:
         self.governor = governor
         self.ledger = ledger
+        self.router = router
         self._settling: set[asyncio.Task[None]] = set()
 
     async def enter(self, trip: Trip) -> None:
         request = trip.request
-        tokens = request.token_estimate()
+        tokens = trip.prompt_estimate = request.token_estimate()
+
+        def estimate() -> float:
+            """The most it could cost, held in the caller's budgets until it settles (only
+            worked out for a caller that has a budget)."""
+            return self.router.cost_ceiling(trip.model, tokens, output_tokens(request))
+
         if request.kind == "internal":
             # Charged to the caller it serves; it is part of that request, so it holds no
             # concurrency slot of its own.
             parent = trip.parent.admission if trip.parent is not None else None
             identity = parent.identity if parent is not None else SYSTEM
             trip.admission = await self.governor.admit_identity(
-                trip.request_id, identity, tokens, nested=True
+                trip.request_id, identity, tokens, nested=True, estimate=estimate
             )
         else:
             model = trip.model if request.kind not in _PERMISSION_OPTIONAL else None
-            trip.admission = await self.governor.admit(trip.request_id, trip.secret, model, tokens)
+            trip.admission = await self.governor.admit(
+                trip.request_id, trip.secret, model, tokens, estimate
+            )
         for warning in trip.admission.warnings:
             identity = trip.admission.identity
             self.ledger.record(
@@ -73,4 +98,4 @@ class AuthStage(StageBase):
 
 
 def build(context: StageContext) -> AuthStage:
-    return AuthStage(context.governor, context.ledger)
+    return AuthStage(context.governor, context.ledger, context.router)

@@ -4,7 +4,7 @@ gets its pseudonyms back and is screened as it streams."""
 
 from __future__ import annotations
 
-from switchgear.guards import GuardBlocked, Guards, GuardUnavailable
+from switchgear.guards import GuardBlocked, GuardInputTooLarge, Guards, GuardUnavailable
 from switchgear.providers.base import DeltaStream
 from switchgear.schema.kinds import GENERATION_KINDS
 from switchgear.stages.base import StageBase
@@ -29,7 +29,7 @@ class GuardsInStage(StageBase):
             outcome = await self.guards.screen_request(
                 trip.request, policy, moderate=trip.request.kind != "internal"
             )
-        except (GuardBlocked, GuardUnavailable) as error:
+        except (GuardBlocked, GuardUnavailable, GuardInputTooLarge) as error:
             trip.guard_decisions = list(error.decisions)
             raise
         # The same list grows with output screening; the ledger reads it at the end.

@@ -29,7 +29,7 @@ def needs_of(trip: Trip) -> Needs:
     return Needs(
         tools=tools,
         json_schema=json_schema,
-        prompt_tokens=request.token_estimate(),
+        prompt_tokens=trip.prompt_estimate,
         personal_data=guarded is not None and guarded.found_personal_data,
         self_hosted_only=guarded is not None and guarded.route_local,
     )
