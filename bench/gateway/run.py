@@ -125,9 +125,7 @@ def print_headline(cells: dict[tuple[str, int, str], dict[str, Any]], levels: li
         "| +p50 ms | +p99 ms |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    variants = [
-        n for n in target_names(cells) if n.startswith(("switchgear", "sg+", "baseline"))
-    ]
+    variants = [n for n in target_names(cells) if n.startswith(("switchgear", "sg+", "baseline"))]
     for stream in ("json", "stream"):
         for c in levels:
             for variant in variants:

@@ -13,7 +13,7 @@ import msgspec
 from switchgear.governance.governor import Forbidden
 from switchgear.guards import Guards
 from switchgear.knowledge import RouteKnowledge
-from switchgear.routing.router import Router
+from switchgear.routing.router import Router, visible
 from switchgear.routing.target import Target
 from switchgear.schema.errors import InvalidRequest
 from switchgear.schema.kinds import EmbeddingsRequest, ModelsRequest, SearchRequest
@@ -98,5 +98,5 @@ class KindServices:
         if request.model is not None:
             target = self.router.find_model(request.model, identity.may_use)
             return model_object(target)
-        visible = [t for t in self.router.targets if identity.may_use(t.model_id)]
-        return {"object": "list", "data": [model_object(t) for t in visible]}
+        shown = [t for t in self.router.targets if visible(t, identity.may_use)]
+        return {"object": "list", "data": [model_object(t) for t in shown]}

@@ -226,8 +226,12 @@ def test_uploads_need_the_admin_key_and_a_file(gateway: GatewayProcess) -> None:
     url = f"{gateway.base_url}/admin/knowledge/collections/hr/documents"
     anonymous = httpx.post(url, files=[("file", ("a.md", "# A"))])
     assert anonymous.status_code == 401
-    no_file = admin(gateway, "POST", "/knowledge/collections/hr/documents", data={"acl": "x"})
+    no_file = admin(
+        gateway, "POST", "/knowledge/collections/hr/documents", files={"acl": (None, "x")}
+    )
     assert no_file.status_code == 400
+    as_form = admin(gateway, "POST", "/knowledge/collections/hr/documents", data={"acl": "x"})
+    assert as_form.status_code == 415  # admin bodies are JSON, or multipart for uploads
     as_json = admin(gateway, "POST", "/knowledge/collections/hr/documents", json={"a": 1})
     assert as_json.status_code == 400
     bad_acl = admin(

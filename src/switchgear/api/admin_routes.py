@@ -19,25 +19,13 @@ from switchgear.gateway import Gateway
 from switchgear.governance.governor import Forbidden, Unauthorized
 from switchgear.governance.keys import public_view
 from switchgear.governance.reports import GROUPS, to_csv, usage_report
+from switchgear.schema.admin import KeySpec
 from switchgear.schema.errors import InvalidRequest, NotFound
 from switchgear.store.audit_chain import verify_chain
 from switchgear.store.base import AdminEvent
 
 _encode = msgspec.json.encode
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-
-
-class KeySpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    name: str | None = None
-    team: str | None = None
-    app: str | None = None
-    allowed_models: list[str] | None = None
-    guard_policy: str | None = None
-    tags: list[str] | None = None
-    expires_at: float | None = None
-    metadata: dict[str, Any] | None = None
-    limits: dict[str, int] | None = None
-    budgets: dict[str, float] | None = None
 
 
 def json_response(body: Any, status: int = 200) -> Response:

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
-from switchgear.api import admin_routes, knowledge_routes, openai_routes, ops_routes
+from switchgear.api import admin_routes, knowledge_routes, openai_routes, openapi, ops_routes
 from switchgear.api.edge import EdgeGuard
 from switchgear.api.errors import on_gateway_error, on_http_exception, on_unexpected
 from switchgear.gateway import Gateway
@@ -41,6 +41,7 @@ def create_routes_app(gateway: Gateway) -> Starlette:
             *ops_routes.ROUTES,
             *admin_routes.ROUTES,
             *knowledge_routes.ROUTES,
+            *openapi.ROUTES,
         ],
         exception_handlers={
             GatewayError: on_gateway_error,

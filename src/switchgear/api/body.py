@@ -10,7 +10,7 @@ from typing import TypeVar
 import msgspec
 from starlette.requests import Request
 
-from switchgear.schema.errors import GatewayError, InvalidRequest, PayloadTooLarge
+from switchgear.schema.errors import InvalidRequest, PayloadTooLarge
 
 T = TypeVar("T")
 
@@ -49,10 +49,12 @@ async def paced(stream: AsyncIterator[bytes], timeout_s: float) -> AsyncIterator
         except StopAsyncIteration:
             return
         except TimeoutError:
-            raise GatewayError(
+            # The rest of the body may still arrive: this connection cannot carry another request.
+            raise InvalidRequest(
                 f"The request body stalled for more than {timeout_s:g} s.",
                 status=408,
                 code="request_timeout",
+                headers={"connection": "close"},
             ) from None
         yield chunk
 

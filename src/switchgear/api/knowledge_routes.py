@@ -9,7 +9,6 @@ import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TypeVar
 
-import msgspec
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -20,6 +19,7 @@ from switchgear.api.admin_routes import admin_gateway, audit_admin_action, json_
 from switchgear.api.body import decode_body, read_body
 from switchgear.gateway import Gateway
 from switchgear.knowledge.service import Knowledge, missing_collection
+from switchgear.schema.admin import CollectionSpec
 from switchgear.schema.errors import InvalidRequest, NotFound, PayloadTooLarge
 
 MAX_FILES_PER_UPLOAD = 1000
@@ -40,11 +40,6 @@ async def list_collections(request: Request) -> Response:
     gateway = admin_gateway(request)
     found = await _with_knowledge(gateway, lambda k: k.collections())
     return json_response({"object": "list", "data": [dataclasses.asdict(c) for c in found]})
-
-
-class CollectionSpec(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    description: str = ""
 
 
 async def create_collection(request: Request) -> Response:

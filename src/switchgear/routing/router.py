@@ -63,7 +63,7 @@ class Router:
         """The model called `name` (id or alias), if the caller may use it: a model it may not
         use is reported as missing, like one that does not exist."""
         target = self._by_name.get(name)
-        if target is None or not may_use(target.model_id):
+        if target is None or not visible(target, may_use):
             raise self._unknown(name, may_use)
         return target
 
@@ -145,6 +145,11 @@ class Router:
             param="model",
             code="model_not_found",
         )
+
+
+def visible(target: Target, may_use: Callable[[str], bool]) -> bool:
+    """A caller may see a model it may use by its id or by any of its aliases."""
+    return may_use(target.model_id) or any(may_use(alias) for alias in target.aliases)
 
 
 def _external_refused(name: str) -> GatewayError:

@@ -1,0 +1,102 @@
+"""`GET /openapi.json`: the request bodies this gateway accepts, as OpenAPI 3.1, generated
+from the same msgspec structs that decode them (so the description cannot drift from the
+code). Clients and fuzzers (the test suite's) read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from switchgear.schema.admin import CollectionSpec, KeySpec
+from switchgear.schema.kinds import EmbeddingsRequest, ModerationRequest, SearchRequest
+from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
+
+# (path, method, request body type or None, summary)
+OPERATIONS: list[tuple[str, str, type | None, str]] = [
+    ("/v1/chat/completions", "post", ChatCompletionRequest, "Chat completion (OpenAI)"),
+    ("/v1/completions", "post", CompletionRequest, "Text completion (OpenAI)"),
+    ("/v1/embeddings", "post", EmbeddingsRequest, "Embeddings (OpenAI)"),
+    ("/v1/moderations", "post", ModerationRequest, "Moderation (OpenAI)"),
+    ("/v1/search", "post", SearchRequest, "Retrieval from a knowledge collection"),
+    ("/v1/models", "get", None, "Models this caller may use"),
+    ("/v1/models/{model}", "get", None, "One model"),
+    ("/admin/keys", "post", KeySpec, "Create a virtual key (shown once)"),
+    ("/admin/keys", "get", None, "List virtual keys"),
+    ("/admin/keys/{key_id}", "patch", KeySpec, "Change a key"),
+    ("/admin/usage", "get", None, "Usage and cost report"),
+    ("/admin/models", "get", None, "The model registry"),
+    ("/admin/routes", "get", None, "Routes and live target health"),
+    ("/admin/audit/verify", "get", None, "Verify the audit chain"),
+    ("/admin/knowledge/collections", "post", CollectionSpec, "Create a collection"),
+    ("/admin/knowledge/collections", "get", None, "List collections"),
+]
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "param": {"type": ["string", "null"]},
+                "code": {"type": ["string", "null"]},
+            },
+            "required": ["message", "type"],
+        }
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    bodies = [t for _, _, t, _ in OPERATIONS if t is not None]
+    schemas, components = msgspec.json.schema_components(
+        bodies, ref_template="#/components/schemas/{name}"
+    )
+    refs = dict(zip(bodies, schemas, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, body, summary in OPERATIONS:
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "responses": {
+                "200": {"description": "OK"},
+                "default": {
+                    "description": "An OpenAI-shaped error",
+                    "content": {"application/json": {"schema": _ERROR}},
+                },
+            },
+        }
+        if body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[body]}},
+            }
+        parameters = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
+        if parameters:
+            operation["parameters"] = [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                for p in parameters
+            ]
+        paths.setdefault(path, {})[method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Switchgear", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+
+
+_DOCUMENT: bytes | None = None
+
+
+async def openapi(request: Request) -> Response:
+    global _DOCUMENT
+    if _DOCUMENT is None:
+        _DOCUMENT = msgspec.json.encode(openapi_document())
+    return Response(_DOCUMENT, media_type="application/json")
+
+
+ROUTES = [Route("/openapi.json", openapi, methods=["GET"])]
