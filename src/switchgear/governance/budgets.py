@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from switchgear.governance.limits import shared_counters
 from switchgear.schema.errors import GatewayError
 
 PERIODS = ("daily", "monthly")
@@ -78,10 +79,18 @@ class SpendCounter(Protocol):
 class MemorySpend:
     def __init__(self) -> None:
         self._spent: dict[str, float] = {}
+        self._seeding: dict[str, asyncio.Future[float]] = {}
 
     async def spent(self, key: str, seed: Callable[[], float]) -> float:
         if key not in self._spent:
-            self._spent[key] = await asyncio.to_thread(seed)
+            # One ledger read per key: concurrent first requests wait for the same one, so
+            # none of them overwrites what another has reserved meanwhile.
+            pending = self._seeding.get(key)
+            if pending is None:
+                pending = self._seeding[key] = asyncio.ensure_future(asyncio.to_thread(seed))
+            value = await asyncio.shield(pending)
+            self._spent.setdefault(key, value)
+            self._seeding.pop(key, None)
         return self._spent[key]
 
     async def add(self, key: str, amount: float, seed: Callable[[], float]) -> None:
@@ -107,22 +116,25 @@ class RedisSpend:
         self._redis = redis
 
     async def spent(self, key: str, seed: Callable[[], float]) -> float:
-        value = await self._redis.get(key)
-        if value is None:
-            await self._redis.set(key, await asyncio.to_thread(seed), nx=True, ex=40 * 86400)
+        with shared_counters():
             value = await self._redis.get(key)
+            if value is None:
+                await self._redis.set(key, await asyncio.to_thread(seed), nx=True, ex=40 * 86400)
+                value = await self._redis.get(key)
         return float(value)
 
     async def add(self, key: str, amount: float, seed: Callable[[], float]) -> None:
         await self.spent(key, seed)
-        await self._redis.incrbyfloat(key, amount)
+        with shared_counters():
+            await self._redis.incrbyfloat(key, amount)
 
     async def reserve(
         self, key: str, amount: float, limit: float, seed: Callable[[], float]
     ) -> float | None:
         await self.spent(key, seed)
         # One script on the server: every replica's check-and-add is one atomic step.
-        result = await self._redis.eval(_RESERVE, 1, key, amount, limit)
+        with shared_counters():
+            result = await self._redis.eval(_RESERVE, 1, key, amount, limit)
         return None if result == b"ok" or result == "ok" else float(result)
 
 

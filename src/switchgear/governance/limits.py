@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +38,29 @@ class Permit:
 class RateLimited(GatewayError):
     status = 429
     type = "requests"
+
+
+class LimitsUnavailable(GatewayError):
+    """503: the shared counters (Redis) cannot be reached; the request is not sent unchecked."""
+
+    status = 503
+    type = "server_error"
+
+
+@contextmanager
+def shared_counters() -> Iterator[None]:
+    """Turns a Redis failure into a 503 the client can act on (and retry), not a 500."""
+    from redis.exceptions import RedisError
+
+    try:
+        yield
+    except RedisError as error:
+        raise LimitsUnavailable(
+            f"The shared limit counters are unavailable ({type(error).__name__}); "
+            "the request was not sent.",
+            code="limits_unavailable",
+            headers={"retry-after": "1"},
+        ) from error
 
 
 class Limiter(Protocol):

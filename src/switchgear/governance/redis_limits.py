@@ -14,7 +14,11 @@ from switchgear.governance.limits import (
     ScopeLimits,
     ratelimit_headers,
     refusal,
+    shared_counters,
 )
+
+POOL_CONNECTIONS = 64
+POOL_WAIT_S = 10.0
 
 # KEYS: per scope, 3 keys: requests zset, tokens hash, in-flight counter.
 # ARGV: request_id, tokens, window, then per scope: rpm, tpm, concurrency (-1 = none).
@@ -82,7 +86,11 @@ class RedisLimiter:
     def __init__(self, url: str) -> None:
         import redis.asyncio
 
-        self._redis: Any = redis.asyncio.from_url(url)
+        # Blocking: under a burst, requests wait for a connection instead of failing.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S
+        )
+        self._redis: Any = redis.asyncio.Redis(connection_pool=pool)
         self.redis = self._redis
         self._admit = self._redis.register_script(_ADMIT)
         self._settle = self._redis.register_script(_SETTLE)
@@ -92,7 +100,8 @@ class RedisLimiter:
         args: list[Any] = [request_id, tokens, WINDOW_S]
         for s in scopes:
             args += [_or_none(s.rpm), _or_none(s.tpm), _or_none(s.concurrency)]
-        result = await self._admit(keys=keys, args=args)
+        with shared_counters():
+            result = await self._admit(keys=keys, args=args)
         verdict = result[0].decode() if isinstance(result[0], bytes) else result[0]
         if verdict != "ok":
             scope = scopes[int(result[1])]
@@ -112,7 +121,8 @@ class RedisLimiter:
     async def settle(self, permit: Permit, actual_tokens: int) -> None:
         keys = [k for s in permit.scopes for k in _keys(s.scope)[1:]]
         if keys:
-            await self._settle(keys=keys, args=[permit.request_id, actual_tokens])
+            with shared_counters():
+                await self._settle(keys=keys, args=[permit.request_id, actual_tokens])
 
     async def aclose(self) -> None:
         await self._redis.aclose()
