@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
@@ -57,10 +58,24 @@ def _answer_headers(answer: Answer) -> dict[str, str]:
     return headers
 
 
-def _whole(answer: Answer) -> Response:
-    return Response(
-        _encode(answer.body), media_type="application/json", headers=_answer_headers(answer)
-    )
+# Embeddings for more inputs than this are encoded in a worker thread: megabytes of floats
+# would otherwise hold the event loop (and every other request) for tens of milliseconds.
+_ENCODE_INLINE_INPUTS = 64
+
+
+async def _whole(answer: Answer) -> Response:
+    body = answer.body
+    heavy = answer.trip.request.kind == "embeddings" and len(body["data"]) > _ENCODE_INLINE_INPUTS
+    encoded = await asyncio.to_thread(_encode_in_pieces, body) if heavy else _encode(body)
+    return Response(encoded, media_type="application/json", headers=_answer_headers(answer))
+
+
+def _encode_in_pieces(body: dict[str, Any]) -> bytes:
+    """A body with a long `data` list, one item at a time: each call holds the GIL for
+    microseconds instead of one call holding it for the whole list."""
+    rest = dict(body)
+    items = b",".join(_encode(item) for item in rest.pop("data"))
+    return b'{"data":[' + items + b"]," + _encode(rest)[1:]
 
 
 async def _read_request(request: Request, gateway: Gateway, into: type[T], endpoint: str) -> T:
@@ -139,31 +154,31 @@ def _echo_prefixes(request: CompletionRequest) -> list[str] | None:
 
 async def list_models(request: Request) -> Response:
     gateway = _gateway(request)
-    return _whole(await gateway.pipeline.run(ModelsRequest(), caller_secret(request)))
+    return await _whole(await gateway.pipeline.run(ModelsRequest(), caller_secret(request)))
 
 
 async def get_model(request: Request) -> Response:
     gateway = _gateway(request)
     one = ModelsRequest(request.path_params["model"])
-    return _whole(await gateway.pipeline.run(one, caller_secret(request)))
+    return await _whole(await gateway.pipeline.run(one, caller_secret(request)))
 
 
 async def moderations(request: Request) -> Response:
     gateway = _gateway(request)
     decoded = await _read_request(request, gateway, ModerationRequest, "moderations")
-    return _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
+    return await _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
 
 
 async def embeddings(request: Request) -> Response:
     gateway = _gateway(request)
     decoded = await _read_request(request, gateway, EmbeddingsRequest, "embeddings")
-    return _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
+    return await _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
 
 
 async def search(request: Request) -> Response:
     gateway = _gateway(request)
     decoded = await _read_request(request, gateway, SearchRequest, "search")
-    return _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
+    return await _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
 
 
 ROUTES = [

@@ -24,18 +24,45 @@ _SEXUAL = _compile(SEXUAL_STRONG)
 _MINOR = _compile(MINOR)
 
 
+# A long text is scanned in pieces cut at whitespace: one regex call over megabytes holds the
+# GIL for seconds and stalls every other request; pieces let the event loop run in between.
+_PIECE_CHARS = 16_384
+
+
+def _pieces(text: str) -> list[tuple[int, str]]:
+    """(offset, piece) covering `text`, cut at whitespace so no word is split."""
+    out: list[tuple[int, str]] = []
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + _PIECE_CHARS)
+        if end < len(text):
+            space = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+            end = space + 1 if space > start else end
+        out.append((start, text[start:end]))
+        start = end
+    return out
+
+
 def score_text(text: str) -> dict[str, float]:
+    hits: dict[str, tuple[float, int]] = {}
+    sexual: list[int] = []
+    minors: list[int] = []
+    for offset, piece in _pieces(text):
+        for category, weight, pattern in _CATEGORIES:
+            found = len(pattern.findall(piece))
+            if found:
+                # A category listed with several weights combines them all (see below).
+                key = f"{category}\x00{weight}"
+                hits[key] = (weight, hits.get(key, (weight, 0))[1] + found)
+        sexual += [offset + m.start() for m in _SEXUAL.finditer(piece)]
+        minors += [offset + m.start() for m in _MINOR.finditer(piece)]
     scores: dict[str, float] = {}
-    for category, weight, pattern in _CATEGORIES:
-        hits = len(pattern.findall(text))
-        if hits:
-            miss = (1.0 - scores.get(category, 0.0)) * (1.0 - weight) ** hits
-            scores[category] = 1.0 - miss
-    sexual = [m.start() for m in _SEXUAL.finditer(text)]
-    if sexual:
-        minors = [m.start() for m in _MINOR.finditer(text)]
-        if any(abs(s - m) <= _NEAR for s in sexual for m in minors):
-            scores["sexual/minors"] = max(scores.get("sexual/minors", 0.0), 0.95)
+    for key, (weight, count) in hits.items():
+        category = key.split("\x00", 1)[0]
+        miss = (1.0 - scores.get(category, 0.0)) * (1.0 - weight) ** count
+        scores[category] = 1.0 - miss
+    if sexual and minors and any(abs(s - m) <= _NEAR for s in sexual for m in minors):
+        scores["sexual/minors"] = max(scores.get("sexual/minors", 0.0), 0.95)
     return scores
 
 
