@@ -165,7 +165,9 @@ class Gateway:
         await asyncio.gather(*(provider.start() for provider in self.providers.values()))
         # Guard models load before the first request, not during it.
         await asyncio.to_thread(self.guards.warm_up)
-        if self.bindings:
+        if self.bindings or self.config.knowledge.collections:
+            # Loading the embedder takes a while and holds the GIL part of that time: at
+            # start, not while the first search makes every other request wait.
             await asyncio.to_thread(lambda: self.knowledge().warm_up())
         if self.governor.keys.enforced:
             log.info("API keys required (admin key or virtual keys configured)")

@@ -319,14 +319,17 @@ class CompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
         if isinstance(self.prompt, str):
             return
         items = self.prompt
+        if not items:
+            raise ValueError("Expected at least one prompt, not an empty list")
         if all(isinstance(p, str) for p in items):
             return
         if all(isinstance(p, int) and not isinstance(p, bool) for p in items):
             return
-        if all(isinstance(p, list) and all(type(t) is int for t in p) for p in items):
+        if all(isinstance(p, list) and p and all(type(t) is int for t in p) for p in items):
             return
         raise ValueError(
-            "Expected a string, a list of strings, a list of token ids or a list of token-id lists"
+            "Expected a string, a list of strings, a list of token ids or a list of non-empty "
+            "token-id lists"
         )
 
     def wants_stream_usage(self) -> bool:
