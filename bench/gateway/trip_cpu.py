@@ -1,9 +1,9 @@
 """CPU per trip through the pipeline alone, in one process, for this checkout and another git
 ref (e.g. the commit before a change), so a change to the pipeline's shape is measured without
-the HTTP stack's noise. Each side serves N chat requests (32 at a time) with a virtual key, routing and
-the SQLite ledger, answered by an in-process provider that streams 8 deltas; the CPU time of the event-loop
-thread (where the pipeline runs; the ledger's writer thread is left out, its work is the same
-on both sides and its disk waits are noise) divided by N, best of R rounds.
+the HTTP stack's noise. Each side serves N chat requests (32 at a time) with a virtual key,
+routing and the SQLite ledger, answered by an in-process provider that streams 8 deltas; the
+CPU time of the event-loop thread (where the pipeline runs; the ledger's writer thread is left
+out, its work is the same on both sides and its disk waits are noise) divided by N, best of R.
 
     .venv/bin/python bench/gateway/trip_cpu.py --baseline HEAD~1 [--requests 20000]
     .venv/bin/python bench/gateway/trip_cpu.py --baseline HEAD~1 --instructions
