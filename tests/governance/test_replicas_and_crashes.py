@@ -95,10 +95,17 @@ def test_limits_are_exact_across_two_replicas(
     assert chain.entries >= 20  # 18 requests and the two keys' creation
 
 
-def test_kill_9_under_load_loses_no_answered_request(upstream_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_kill_9_under_load_loses_no_answered_request(
+    upstream_url: str, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     config = tmp_path / "switchgear.yaml"
     config.write_text(gateway_config(upstream_url))
-    process = GatewayProcess(tmp_path / "gw", config, env=ENV)
+    env = dict(ENV)
+    if backend == "postgres":
+        dsn, _ = request.getfixturevalue("shared")
+        env["SWITCHGEAR_DATABASE_URL"] = dsn
+    process = GatewayProcess(tmp_path / "gw", config, env=env)
     answered: list[str] = []
 
     async def load() -> None:
@@ -124,8 +131,13 @@ def test_kill_9_under_load_loses_no_answered_request(upstream_url: str, tmp_path
     process.process.wait()
     assert process.process.returncode == -signal.SIGKILL
     assert len(answered) > 20
-    restarted = GatewayProcess(tmp_path / "gw", config, env=ENV)
+    restarted = GatewayProcess(tmp_path / "gw", config, env=env)
     restarted.stop()
-    recorded = {r["request_id"] for r in ledger_rows(restarted.db_path)}
+    if backend == "postgres":
+        store = open_postgres_store(env["SWITCHGEAR_DATABASE_URL"])
+        recorded = {r.request_id for r in store.read_usage(limit=100_000)}
+        store.close()
+    else:
+        recorded = {r["request_id"] for r in ledger_rows(restarted.db_path)}
     missing = set(answered) - recorded
     assert not missing, f"{len(missing)} answered requests missing from the ledger"
