@@ -3,6 +3,7 @@ recogniser and a pipeline stage, and a config uses all three without touching `s
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -33,9 +34,11 @@ pipeline:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`pip install` of the plugin into a folder of its own (no network, no build isolation)."""
     target = tmp_path_factory.mktemp("plugin-site")
+    source = tmp_path_factory.mktemp("plugin-source") / PLUGIN.name
+    shutil.copytree(PLUGIN, source)  # the build writes next to its sources: not in the repo
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--target", str(target), str(PLUGIN)],
+         "--no-build-isolation", "--target", str(target), str(source)],
         check=True,
     )  # fmt: skip
     return target
