@@ -46,7 +46,6 @@ class KindStages:
     """The stages that apply to one request kind, and (so a trip does not call no-ops on
     every request) those among them that override each step."""
 
-    all: list[Stage]
     entering: list[Stage]
     wrapping: list[Stage]
     finishing: list[Stage]
@@ -63,7 +62,7 @@ class KindStages:
         def finish(trip: Trip, outcome: BaseException | None) -> None:
             pipeline.finish(trip, finishing, outcome)
 
-        return cls(stages, overrides("enter"), overrides("wrap"), finishing, finish)
+        return cls(overrides("enter"), overrides("wrap"), finishing, finish)
 
 
 class Pipeline:

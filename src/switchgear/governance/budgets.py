@@ -70,9 +70,9 @@ class SpendCounter(Protocol):
 
     async def reserve(
         self, key: str, amount: float, limit: float, seed: Callable[[], float]
-    ) -> float | None:
+    ) -> tuple[bool, float]:
         """Adds `amount` if the spend (reservations included) is under `limit`, atomically;
-        returns None when reserved, or the spend that refused it."""
+        returns whether it did, and the spend found before (for warnings and refusals)."""
         ...
 
 
@@ -99,14 +99,14 @@ class MemorySpend:
 
     async def reserve(
         self, key: str, amount: float, limit: float, seed: Callable[[], float]
-    ) -> float | None:
+    ) -> tuple[bool, float]:
         await self.spent(key, seed)
         # No await between the check and the update: atomic on the event loop.
         current = self._spent[key]
         if current >= limit:
-            return current
+            return False, current
         self._spent[key] = current + amount
-        return None
+        return True, current
 
 
 class RedisSpend:
@@ -130,19 +130,19 @@ class RedisSpend:
 
     async def reserve(
         self, key: str, amount: float, limit: float, seed: Callable[[], float]
-    ) -> float | None:
+    ) -> tuple[bool, float]:
         await self.spent(key, seed)
         # One script on the server: every replica's check-and-add is one atomic step.
         with shared_counters():
-            result = await self._redis.eval(_RESERVE, 1, key, amount, limit)
-        return None if result == b"ok" or result == "ok" else float(result)
+            reserved, spent = await self._redis.eval(_RESERVE, 1, key, amount, limit)
+        return bool(int(reserved)), float(spent)
 
 
 _RESERVE = """
 local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
-if spent >= tonumber(ARGV[2]) then return tostring(spent) end
+if spent >= tonumber(ARGV[2]) then return {0, tostring(spent)} end
 redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
-return 'ok'
+return {1, tostring(spent)}
 """
 
 
@@ -171,13 +171,13 @@ class BudgetBook:
                 if limit is None:
                     continue
                 key, seed = self._key(budget, period, starts[period])
-                refused = await self._counter.reserve(key, estimate, limit, seed)
-                if refused is not None:
+                reserved_now, spent = await self._counter.reserve(key, estimate, limit, seed)
+                if not reserved_now:
                     for done_key, done_seed in reserved:
                         await self._counter.add(done_key, -estimate, done_seed)
                     raise BudgetExceeded(
                         f"The {period} budget of {budget.label} is spent "
-                        f"({refused:.4f} of {limit:.4f}).",
+                        f"({spent:.4f} of {limit:.4f}).",
                         code="budget_exceeded",
                         param=period,
                         headers={
@@ -186,7 +186,6 @@ class BudgetBook:
                         },
                     )
                 reserved.append((key, seed))
-                spent = await self._counter.spent(key, seed) - estimate
                 if spent >= limit * self._soft_ratio:
                     warnings.append(f"{budget.label} {period} budget {spent:.4f}/{limit:.4f}")
         return warnings
