@@ -80,12 +80,14 @@ class Pipeline:
             self._by_kind[kind] = found
         return found
 
-    async def run(self, request: Any, secret: str | None = None) -> Answer:
+    async def run(self, request: Any, secret: str | None = None, door: str | None = None) -> Answer:
         """One trip. Raises `GatewayError` (already ledgered) when the request is refused or no
-        target produced a first delta."""
+        target produced a first delta. `door` names the wire a translated request came in by
+        (`anthropic.messages`, `responses`) for the ledger and the metrics; the stages see
+        only the request's kind."""
         internal = isinstance(request, InternalCall)
         parent = CURRENT_TRIP.get() if internal else None
-        endpoint = f"internal.{request.purpose}" if internal else request.kind
+        endpoint = f"internal.{request.purpose}" if internal else door or request.kind
         trip = Trip(request, secret, endpoint, parent=parent)
         stages = self.stages_for(request.kind)
         token = CURRENT_TRIP.set(trip)

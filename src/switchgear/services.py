@@ -15,8 +15,10 @@ from switchgear.guards import Guards
 from switchgear.knowledge import RouteKnowledge
 from switchgear.routing.router import Router, visible
 from switchgear.routing.target import Target
+from switchgear.schema.anthropic import CountTokensRequest
 from switchgear.schema.errors import InvalidRequest
 from switchgear.schema.kinds import EmbeddingsRequest, ModelsRequest, SearchRequest
+from switchgear.schema.requests import ChatCompletionRequest
 from switchgear.stages.knowledge import reader_of
 from switchgear.trip import Trip
 
@@ -34,6 +36,16 @@ def model_object(target: Target) -> dict[str, Any]:
         "context_window": target.context_window,
         "aliases": list(target.aliases),
     }
+
+
+# Per message: its role and the template's separators, as chat templates spend them.
+_TOKENS_PER_MESSAGE = 4
+
+
+def estimate_chat_tokens(chat: ChatCompletionRequest) -> int:
+    """About four characters a token, the rule of thumb for English on BPE vocabularies."""
+    characters = sum(len(text) for text in chat.texts())
+    return characters // 4 + _TOKENS_PER_MESSAGE * len(chat.messages) + 1
 
 
 class KindServices:
@@ -55,7 +67,23 @@ class KindServices:
             "search": self.search,
             "moderations": self.moderations,
             "models": self.models,
+            "messages.count_tokens": self.count_tokens,
         }
+
+    async def count_tokens(self, trip: Trip) -> dict[str, Any]:
+        """The prompt's size in tokens with the tokenizer of the target it would go to first,
+        where the gateway has it (the embedded engine); an estimate for a remote model. Nothing
+        is sent anywhere."""
+        request: CountTokensRequest = trip.request
+        assert trip.admission is not None
+        target = self.router.first_target(request.model, trip.admission.identity.may_use)
+        chat = request.to_chat()
+        counter = getattr(target.provider, "count_chat_tokens", None)
+        if counter is not None:
+            tokens = int(await asyncio.to_thread(counter, target.upstream_model, chat))
+        else:
+            tokens = estimate_chat_tokens(chat)
+        return {"input_tokens": tokens}
 
     async def embeddings(self, trip: Trip) -> dict[str, Any]:
         request: EmbeddingsRequest = trip.request

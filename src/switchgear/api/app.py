@@ -10,7 +10,14 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
-from switchgear.api import admin_routes, knowledge_routes, openai_routes, openapi, ops_routes
+from switchgear.api import (
+    admin_routes,
+    anthropic_routes,
+    knowledge_routes,
+    openai_routes,
+    openapi,
+    ops_routes,
+)
 from switchgear.api.edge import EdgeGuard
 from switchgear.api.errors import on_gateway_error, on_http_exception, on_unexpected
 from switchgear.gateway import Gateway
@@ -38,6 +45,7 @@ def create_routes_app(gateway: Gateway) -> Starlette:
     app = Starlette(
         routes=[
             *openai_routes.ROUTES,
+            *anthropic_routes.ROUTES,
             *ops_routes.ROUTES,
             *admin_routes.ROUTES,
             *knowledge_routes.ROUTES,

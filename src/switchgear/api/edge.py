@@ -84,7 +84,7 @@ class EdgeGuard:
                 content_type = value.decode("latin-1").split(";", 1)[0].strip().lower()
         refusal = self._refusal(scope, host, origin, fetch_site, content_type)
         if refusal is not None:
-            await error_response(refusal)(scope, receive, send)
+            await error_response(refusal, path=scope["path"])(scope, receive, send)
             return
         if origin and origin.rstrip("/") in self.cors_origins and scope["path"].startswith("/v1"):
             await self.cors(scope, receive, send)

@@ -1,4 +1,6 @@
-"""Turns errors into OpenAI-shaped HTTP responses. The only place that knows about status codes."""
+"""Turns errors into HTTP responses in the shape of the door they came in by: Anthropic's
+`{"type": "error", ...}` under `/v1/messages`, OpenAI's `{"error": {...}}` everywhere else.
+The only place that knows about status codes."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from switchgear.api.anthropic_format import error_body
 from switchgear.schema.errors import GatewayError, InvalidRequest
 
 log = logging.getLogger("switchgear.api")
@@ -17,15 +20,23 @@ log = logging.getLogger("switchgear.api")
 _encode = msgspec.json.encode
 
 
-def error_response(error: GatewayError, request_id: str | None = None) -> Response:
+ANTHROPIC_PREFIX = "/v1/messages"
+
+
+def error_response(error: GatewayError, request_id: str | None = None, path: str = "") -> Response:
     headers = dict(error.headers)
     if request_id:
         headers["x-request-id"] = request_id
     if error.status in (429, 503) and "retry-after" not in headers:
         # Every "try again later" says when; the specific ones (limits, breakers) set it.
         headers["retry-after"] = "1"
+    if path.startswith(ANTHROPIC_PREFIX):
+        body = error_body(error, headers.get("x-request-id"))
+        headers["request-id"] = body["request_id"]
+    else:
+        body = error.to_body()
     return Response(
-        _encode(error.to_body()),
+        _encode(body),
         status_code=error.status,
         media_type="application/json",
         headers=headers,
@@ -37,7 +48,7 @@ async def on_gateway_error(request: Request, exc: Exception) -> Response:
     if exc.recorded is not None:
         # Failures are part of the ledger too: commit before the client hears about it.
         await asyncio.wrap_future(exc.recorded)
-    return error_response(exc)
+    return error_response(exc, path=request.url.path)
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:
@@ -51,7 +62,7 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
         error: GatewayError = InvalidRequest(message, status=status)
     else:
         error = GatewayError(str(exc.detail), status=status)
-    response = error_response(error)
+    response = error_response(error, path=request.url.path)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -60,5 +71,6 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(
-        GatewayError("The server had an error while processing your request.", code="internal")
+        GatewayError("The server had an error while processing your request.", code="internal"),
+        path=request.url.path,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from starlette.requests import Request
@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchgear.api.auth import caller_secret
-from switchgear.api.body import check_input_size, decode_body, read_body
 from switchgear.api.disconnect import unless_disconnected
+from switchgear.api.doors import CLIENT_CLOSED, answer_headers, gateway_of, read_request
 from switchgear.api.openai_format import (
     chat_chunks,
     chat_completion_body,
@@ -22,8 +22,7 @@ from switchgear.api.openai_format import (
     text_completion_body,
 )
 from switchgear.api.sse import EventStreamResponse
-from switchgear.gateway import Gateway
-from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
+from switchgear.schema.errors import ClientDisconnected, InvalidRequest
 from switchgear.schema.kinds import (
     EmbeddingsRequest,
     ModelsRequest,
@@ -34,28 +33,10 @@ from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 from switchgear.trip import Answer
 
 _encode = msgspec.json.encode
-T = TypeVar("T")
-# A status no client will see: the client is gone. Nginx logs the same case as 499.
-_CLIENT_CLOSED = Response(status_code=499)
-
-
-def _gateway(request: Request) -> Gateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway
 
 
 def _json(body: bytes, answer: Answer) -> Response:
-    return Response(body, media_type="application/json", headers=_answer_headers(answer))
-
-
-def _answer_headers(answer: Answer) -> dict[str, str]:
-    trip = answer.trip
-    headers = {**(trip.admission.headers if trip.admission else {})}
-    headers["x-request-id"] = trip.request_id
-    if trip.target is not None:
-        headers["x-switchgear-model"] = trip.target.model_id
-        headers["x-switchgear-target"] = trip.target.label
-    return headers
+    return Response(body, media_type="application/json", headers=answer_headers(answer))
 
 
 # Embeddings for more inputs than this are encoded in a worker thread: megabytes of floats
@@ -67,7 +48,7 @@ async def _whole(answer: Answer) -> Response:
     body = answer.body
     heavy = answer.trip.request.kind == "embeddings" and len(body["data"]) > _ENCODE_INLINE_INPUTS
     encoded = await asyncio.to_thread(_encode_in_pieces, body) if heavy else _encode(body)
-    return Response(encoded, media_type="application/json", headers=_answer_headers(answer))
+    return Response(encoded, media_type="application/json", headers=answer_headers(answer))
 
 
 def _encode_in_pieces(body: dict[str, Any]) -> bytes:
@@ -78,34 +59,16 @@ def _encode_in_pieces(body: dict[str, Any]) -> bytes:
     return b'{"data":[' + items + b"]," + _encode(rest)[1:]
 
 
-async def _read_request(request: Request, gateway: Gateway, into: type[T], endpoint: str) -> T:
-    server = gateway.config.server
-    try:
-        body = await read_body(request, server.max_body_bytes, server.body_timeout_s)
-        decoded = decode_body(body, into, server.max_json_depth)
-        check_input_size(decoded, server.max_text_chars, server.max_items)
-        stream_options = getattr(decoded, "stream_options", None)
-        if stream_options is not None and not getattr(decoded, "stream", False):
-            raise InvalidRequest(
-                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                param="stream_options",
-            )
-        return decoded
-    except GatewayError as error:
-        gateway.pipeline.record_rejected(endpoint, error)
-        raise
-
-
 async def chat_completions(request: Request) -> Response:
-    gateway = _gateway(request)
-    chat = await _read_request(request, gateway, ChatCompletionRequest, "chat.completions")
+    gateway = gateway_of(request)
+    chat = await read_request(request, gateway, ChatCompletionRequest, "chat.completions")
     try:
         if chat.stream:
             answer = await unless_disconnected(
                 request.receive, gateway.pipeline.run(chat, caller_secret(request))
             )
             return EventStreamResponse(
-                chat_chunks(answer, chat.wants_stream_usage()), _answer_headers(answer)
+                chat_chunks(answer, chat.wants_stream_usage()), answer_headers(answer)
             )  # type: ignore[return-value]
 
         async def complete() -> Response:
@@ -115,12 +78,12 @@ async def chat_completions(request: Request) -> Response:
 
         return await unless_disconnected(request.receive, complete())
     except ClientDisconnected:
-        return _CLIENT_CLOSED
+        return CLIENT_CLOSED
 
 
 async def completions(request: Request) -> Response:
-    gateway = _gateway(request)
-    text = await _read_request(request, gateway, CompletionRequest, "completions")
+    gateway = gateway_of(request)
+    text = await read_request(request, gateway, CompletionRequest, "completions")
     echo = _echo_prefixes(text)
     try:
         if text.stream:
@@ -128,7 +91,7 @@ async def completions(request: Request) -> Response:
                 request.receive, gateway.pipeline.run(text, caller_secret(request))
             )
             return EventStreamResponse(
-                text_chunks(answer, text.wants_stream_usage(), echo), _answer_headers(answer)
+                text_chunks(answer, text.wants_stream_usage(), echo), answer_headers(answer)
             )  # type: ignore[return-value]
 
         async def complete() -> Response:
@@ -138,7 +101,7 @@ async def completions(request: Request) -> Response:
 
         return await unless_disconnected(request.receive, complete())
     except ClientDisconnected:
-        return _CLIENT_CLOSED
+        return CLIENT_CLOSED
 
 
 def _echo_prefixes(request: CompletionRequest) -> list[str] | None:
@@ -153,31 +116,31 @@ def _echo_prefixes(request: CompletionRequest) -> list[str] | None:
 
 
 async def list_models(request: Request) -> Response:
-    gateway = _gateway(request)
+    gateway = gateway_of(request)
     return await _whole(await gateway.pipeline.run(ModelsRequest(), caller_secret(request)))
 
 
 async def get_model(request: Request) -> Response:
-    gateway = _gateway(request)
+    gateway = gateway_of(request)
     one = ModelsRequest(request.path_params["model"])
     return await _whole(await gateway.pipeline.run(one, caller_secret(request)))
 
 
 async def moderations(request: Request) -> Response:
-    gateway = _gateway(request)
-    decoded = await _read_request(request, gateway, ModerationRequest, "moderations")
+    gateway = gateway_of(request)
+    decoded = await read_request(request, gateway, ModerationRequest, "moderations")
     return await _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
 
 
 async def embeddings(request: Request) -> Response:
-    gateway = _gateway(request)
-    decoded = await _read_request(request, gateway, EmbeddingsRequest, "embeddings")
+    gateway = gateway_of(request)
+    decoded = await read_request(request, gateway, EmbeddingsRequest, "embeddings")
     return await _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
 
 
 async def search(request: Request) -> Response:
-    gateway = _gateway(request)
-    decoded = await _read_request(request, gateway, SearchRequest, "search")
+    gateway = gateway_of(request)
+    decoded = await read_request(request, gateway, SearchRequest, "search")
     return await _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
 
 

@@ -59,6 +59,12 @@ async def with_sources_footer(deltas: DeltaStream, citations: Sequence[Citation]
             if delta.text:
                 yield Delta(text=delta.text, index=0)
             yield Delta(text=footer, index=0)
-            yield Delta(text="", index=0, finish_reason=delta.finish_reason, usage=delta.usage)
+            yield Delta(
+                text="",
+                index=0,
+                finish_reason=delta.finish_reason,
+                usage=delta.usage,
+                stop_sequence=delta.stop_sequence,
+            )
         else:
             yield delta

@@ -71,6 +71,7 @@ class _Translator:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.stop_reason: str | None = None
+        self.stop_sequence: str | None = None
         self.tools: dict[int, int] = {}  # content block index -> OpenAI tool call index
 
     def feed(self, event: _Event) -> Delta | None:
@@ -84,6 +85,8 @@ class _Translator:
             self.count(event.usage)
             if event.delta is not None and event.delta.get("stop_reason"):
                 self.stop_reason = str(event.delta["stop_reason"])
+                stop_sequence = event.delta.get("stop_sequence")
+                self.stop_sequence = stop_sequence if isinstance(stop_sequence, str) else None
         # ping, content_block_stop and event types added later carry nothing to translate.
         return None
 
@@ -130,7 +133,7 @@ class _Translator:
         if self.json_mode and reason == FINISH_TOOL_CALLS:
             reason = FINISH_STOP
         usage = Usage(self.prompt_tokens, self.completion_tokens)
-        return Delta(finish_reason=reason, usage=usage)
+        return Delta(finish_reason=reason, usage=usage, stop_sequence=self.stop_sequence)
 
 
 class AnthropicProvider(ChatAndText):

@@ -67,6 +67,16 @@ class Router:
             raise self._unknown(name, may_use)
         return target
 
+    def first_target(self, name: str, may_use: Callable[[str], bool] = lambda _: True) -> Target:
+        """The target a request to `name` tries first (its route's first target): whose
+        tokenizer counts a prompt for that name."""
+        route = self.routes.get(name)
+        if route is None:
+            return self.find_model(name, may_use)
+        if not may_use(name):
+            raise self._unknown(name, may_use)
+        return self._by_name[route.target_list()[0].model]
+
     def cost_ceiling(self, name: str, prompt_tokens: int, output_tokens: int) -> float:
         """The most a request to `name` could cost on any of its targets (for budget
         reservations); 0 for a name that is not known (it will be refused anyway)."""

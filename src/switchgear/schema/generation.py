@@ -44,6 +44,9 @@ class Delta:
     usage: Usage | None = None
     index: int = 0
     tool_calls: tuple[ToolCallDelta, ...] = ()
+    # On the last delta of an answer ended by one of the request's stop sequences, where the
+    # provider says which (the Messages API reports it).
+    stop_sequence: str | None = None
 
 
 FINISH_STOP = "stop"
