@@ -14,6 +14,8 @@ import yaml
 from switchgear.governance.config import GovernanceConfig
 from switchgear.guards.config import GuardsConfig
 from switchgear.knowledge.config import KnowledgeConfig
+from switchgear.mcp.config import McpConfig, McpServerConfig
+from switchgear.mcp.config import problems as mcp_problems
 from switchgear.plugins import registry
 from switchgear.providers.config import (
     EMBEDDED,
@@ -68,6 +70,15 @@ class LedgerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     user: Literal["hash", "raw", "drop"] = "hash"
 
 
+class ResponsesConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The Responses API's stored responses (`store: true`, the API's default), which hold
+    the conversation as the caller sent it: `store: false` here keeps none, whatever the
+    request asks; `retention_days` is how long one stays readable (OpenAI keeps 30)."""
+
+    store: bool = True
+    retention_days: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     data_dir: str | None = None
@@ -85,6 +96,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     knowledge: KnowledgeConfig = msgspec.field(default_factory=KnowledgeConfig)
     pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
     ledger: LedgerConfig = msgspec.field(default_factory=LedgerConfig)
+    mcp: McpConfig = msgspec.field(default_factory=McpConfig)  # see mcp/config.py
+    responses: ResponsesConfig = msgspec.field(default_factory=ResponsesConfig)
     source: str = "<defaults>"
 
     def resolved_database_url(self) -> str | None:
@@ -150,6 +163,14 @@ def load_config(path: str | Path | None) -> Config:
                 msgspec.convert(entry, ProviderConfig, strict=True)
             except msgspec.ValidationError as error:
                 raise _located_error(file, located, str(error), ("providers", name)) from error
+    mcp = data.get("mcp")
+    servers = mcp.get("servers") if isinstance(mcp, dict) else None
+    if isinstance(servers, dict):  # each alone, to name the server (as for providers)
+        for name, entry in servers.items():
+            try:
+                msgspec.convert(entry, McpServerConfig, strict=True)
+            except msgspec.ValidationError as error:
+                raise _located_error(file, located, str(error), ("mcp", "servers", name)) from error
     try:
         config = msgspec.convert(data, Config, strict=True)
     except msgspec.ValidationError as error:
@@ -157,6 +178,8 @@ def load_config(path: str | Path | None) -> Config:
     config.source = str(file)
     _check_semantics(config, file, located)
     _check_routes(config, file, located)
+    for where, message in mcp_problems(config.mcp):
+        raise _error_at(file, located, where, message)
     _check_plugin_names(config, file, located)
     return config
 

@@ -16,16 +16,19 @@ from switchgear.governance.limits import Limiter, MemoryLimiter
 from switchgear.guards import Guards
 from switchgear.guards.pii_stage import hash_caller_id
 from switchgear.ledger.writer import LedgerWriter
+from switchgear.mcp.service import McpService
 from switchgear.metrics import GatewayMetrics
 from switchgear.pipeline import Pipeline
 from switchgear.plugins import ProviderSetup, registry
 from switchgear.providers.base import Provider
+from switchgear.responses_service import ResponseServices
 from switchgear.routing.router import Router
 from switchgear.routing.target import Target
 from switchgear.services import KindServices
 from switchgear.stages.base import Stage
 from switchgear.stages.context import StageContext
 from switchgear.store import open_store
+from switchgear.store.responses import ResponseStore
 
 if TYPE_CHECKING:
     from switchgear.knowledge.service import Knowledge
@@ -88,7 +91,16 @@ class Gateway:
             self.plugins.stages[name].build(context) for name in config.pipeline.stages
         ]
         services = KindServices(self.knowledge, self.bindings, self.guards, self.router)
-        self.pipeline = Pipeline(stages, self.router, services.table())
+        # The MCP servers' tools, served at /mcp; each call is a trip of its own.
+        self.mcp = McpService(config.mcp, self.guards, lambda request: self.pipeline.run(request))
+        retention_s = config.responses.retention_days * 86400
+        self.responses = ResponseStore(self.store, retention_s)
+        table = {
+            **services.table(),
+            **self.mcp.services(),
+            **ResponseServices(self.responses).table(),
+        }
+        self.pipeline = Pipeline(stages, self.router, table)
         self._refresher: asyncio.Task[None] | None = None
 
     def knowledge(self) -> Knowledge:
@@ -163,6 +175,7 @@ class Gateway:
 
     async def start(self) -> None:
         await asyncio.gather(*(provider.start() for provider in self.providers.values()))
+        await self.mcp.start()  # a server that is down does not stop the gateway
         # Guard models load before the first request, not during it.
         await asyncio.to_thread(self.guards.warm_up)
         if self.bindings or self.config.knowledge.collections:
@@ -193,6 +206,7 @@ class Gateway:
         if self._refresher is not None:
             self._refresher.cancel()
         await self.pipeline.drain()
+        await self.mcp.stop()
         for provider in self.providers.values():
             try:
                 await provider.aclose()

@@ -17,6 +17,7 @@ from switchgear.api import (
     openai_routes,
     openapi,
     ops_routes,
+    responses_routes,
 )
 from switchgear.api.edge import EdgeGuard
 from switchgear.api.errors import on_gateway_error, on_http_exception, on_unexpected
@@ -33,12 +34,19 @@ def create_app(gateway: Gateway, bind_host: str = "127.0.0.1") -> ASGIApp:
 
 
 def create_routes_app(gateway: Gateway) -> Starlette:
+    mcp_door = None
+    if gateway.config.mcp.servers:  # the MCP SDK loads only for a gateway that serves /mcp
+        from switchgear.api.mcp_routes import McpDoor
+
+        mcp_door = McpDoor(gateway)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
         log.info("ready: models %s", ", ".join(gateway.router.names()))
         try:
-            yield
+            async with mcp_door.running() if mcp_door else contextlib.nullcontext():
+                yield
         finally:
             await gateway.stop()
 
@@ -46,10 +54,12 @@ def create_routes_app(gateway: Gateway) -> Starlette:
         routes=[
             *openai_routes.ROUTES,
             *anthropic_routes.ROUTES,
+            *responses_routes.ROUTES,
             *ops_routes.ROUTES,
             *admin_routes.ROUTES,
             *knowledge_routes.ROUTES,
             *openapi.ROUTES,
+            *(mcp_door.routes if mcp_door else []),
         ],
         exception_handlers={
             GatewayError: on_gateway_error,

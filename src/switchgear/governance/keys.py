@@ -37,6 +37,9 @@ class Identity:
     is_admin: bool = False
     # The person behind the key (its `metadata.user`), for document permissions.
     user: str | None = None
+    # fnmatch patterns of the MCP tools the key may call (`everything__*`); empty: its team's,
+    # app's or the config's default (see `mcp/access.py`).
+    allowed_tools: tuple[str, ...] = ()
 
     def may_use(self, name: str) -> bool:
         return self.is_admin or not self.allowed_models or name in self.allowed_models
@@ -94,6 +97,7 @@ class KeyRing:
             limits=row.limits,
             budgets=row.budgets,
             user=_user_of(row.metadata),
+            allowed_tools=_tools_of(row.metadata),
         )
 
     def is_admin_secret(self, secret: str) -> bool:
@@ -117,7 +121,7 @@ class KeyRing:
             guard_policy=fields.get("guard_policy"),
             tags=tuple(fields.get("tags") or ()),
             expires_at=fields.get("expires_at"),
-            metadata=dict(fields.get("metadata") or {}),
+            metadata=_with_tools(dict(fields.get("metadata") or {}), fields.get("allowed_tools")),
             limits=dict(fields.get("limits") or {}),
             budgets=dict(fields.get("budgets") or {}),
             created_at=now,
@@ -129,6 +133,15 @@ class KeyRing:
     def update(self, key_id: str, fields: dict[str, Any]) -> KeyRow:
         row = self.get(key_id)
         changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+        if "allowed_tools" in changes:
+            metadata = changes.get("metadata", row.metadata)
+            changes["metadata"] = _with_tools(dict(metadata), changes.pop("allowed_tools"))
+        elif "metadata" in changes and TOOLS_METADATA in row.metadata:
+            # Replacing the metadata keeps the key's tool permissions unless they are named.
+            changes["metadata"] = {
+                TOOLS_METADATA: row.metadata[TOOLS_METADATA],
+                **changes["metadata"],
+            }
         for name in ("allowed_models", "tags"):
             if name in changes:
                 changes[name] = tuple(changes[name])
@@ -179,6 +192,7 @@ def public_view(row: KeyRow) -> dict[str, Any]:
         "team": row.team,
         "app": row.app,
         "allowed_models": list(row.allowed_models),
+        "allowed_tools": list(_tools_of(row.metadata)),
         "guard_policy": row.guard_policy,
         "tags": list(row.tags),
         "expires_at": row.expires_at,
@@ -189,6 +203,21 @@ def public_view(row: KeyRow) -> dict[str, Any]:
         "updated_at": row.updated_at,
         "revoked_at": row.revoked_at,
     }
+
+
+# A key's MCP tool patterns live in its metadata, so adding them needed no store migration.
+TOOLS_METADATA = "allowed_tools"
+
+
+def _tools_of(metadata: dict[str, Any]) -> tuple[str, ...]:
+    tools = metadata.get(TOOLS_METADATA)
+    return tuple(t for t in tools if isinstance(t, str)) if isinstance(tools, list) else ()
+
+
+def _with_tools(metadata: dict[str, Any], tools: list[str] | None) -> dict[str, Any]:
+    if tools is not None:
+        metadata[TOOLS_METADATA] = list(tools)
+    return metadata
 
 
 def _user_of(metadata: dict[str, Any]) -> str | None:

@@ -12,6 +12,8 @@ class KeySpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     team: str | None = None
     app: str | None = None
     allowed_models: list[str] | None = None
+    # MCP tools the key may call, as fnmatch patterns over served names (`everything__*`).
+    allowed_tools: list[str] | None = None
     guard_policy: str | None = None
     tags: list[str] | None = None
     expires_at: float | None = None

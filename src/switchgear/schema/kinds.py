@@ -1,18 +1,21 @@
-"""The request kinds that are not a generation in OpenAI's shape: moderation, model listings
-and the gateway's own internal calls. Every kind names itself with `kind`; the pipeline's
-stages declare which kinds they apply to.
+"""The request kinds that are not a generation in OpenAI's shape: moderation, model listings,
+MCP tool listings and calls, and the gateway's own internal calls. Every kind names itself with
+`kind`; the pipeline's stages declare which kinds they apply to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from switchgear.schema.requests import ChatCompletionRequest, Message
-from switchgear.schema.texts import TextMap
+from switchgear.schema.texts import TextMap, json_strings, map_json
+
+if TYPE_CHECKING:
+    from switchgear.governance.keys import Identity
 
 GENERATION_KINDS = frozenset({"chat.completions", "completions", "internal"})
 
@@ -128,6 +131,59 @@ class InternalCall:
         return {}
 
     def with_caller_ids(self, ids: dict[str, str | None]) -> InternalCall:
+        return self
+
+
+MCP_KINDS = frozenset({"mcp.tools.list", "mcp.tools.call"})
+
+
+@dataclass(slots=True, frozen=True)
+class McpToolsList:
+    """`tools/list` at `/mcp`: the tools of the configured MCP servers this caller may call.
+    `on_behalf_of` is set only in-process (the gateway's own tool loop, inside a request that
+    is already admitted), never from the wire."""
+
+    kind: ClassVar[str] = "mcp.tools.list"
+    on_behalf_of: Identity | None = None
+
+    def token_estimate(self) -> int:
+        return 0
+
+
+@dataclass(slots=True, frozen=True)
+class McpToolCall:
+    """`tools/call` at `/mcp`: one tool by its served name (`<server>__<tool>`). The arguments'
+    strings are what leaves for the tool's server, so the guards screen them like a prompt."""
+
+    kind: ClassVar[str] = "mcp.tools.call"
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    on_behalf_of: Identity | None = None  # as for `McpToolsList`
+
+    @property
+    def model(self) -> str:
+        return self.name  # what the ledger's `model` column names: the tool
+
+    def token_estimate(self) -> int:
+        return sum(len(text) for text in self.texts()) // 4
+
+    def texts(self) -> Iterator[str]:
+        return json_strings(self.arguments)
+
+    def map_texts(self, change: TextMap) -> McpToolCall:
+        return replace(self, arguments=map_json(self.arguments, change))
+
+    def turns(self) -> Iterator[tuple[str, str]]:
+        # The caller (or its model) wrote the arguments: they are screened as its own words.
+        return (("user", text) for text in self.texts())
+
+    def has_opaque_input(self) -> bool:
+        return False
+
+    def caller_ids(self) -> dict[str, str]:
+        return {}
+
+    def with_caller_ids(self, ids: dict[str, str | None]) -> McpToolCall:
         return self
 
 

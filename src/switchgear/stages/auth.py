@@ -8,11 +8,12 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from switchgear.governance.governor import Governor
+from switchgear.governance.governor import Forbidden, Governor
 from switchgear.governance.keys import SYSTEM
 from switchgear.ledger.writer import LedgerWriter
+from switchgear.mcp.access import ToolAccess
 from switchgear.routing.router import Router
-from switchgear.schema.kinds import InternalCall
+from switchgear.schema.kinds import MCP_KINDS, InternalCall
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 from switchgear.stages.base import StageBase
 from switchgear.stages.context import StageContext
@@ -20,7 +21,9 @@ from switchgear.store.base import AdminEvent
 from switchgear.trip import Trip
 
 # Kinds whose `model` is a name the caller needs permission for (a listing checks per model).
-_PERMISSION_OPTIONAL = frozenset({"models", "search", "moderations"})
+_PERMISSION_OPTIONAL = frozenset(
+    {"models", "search", "moderations", "responses.stored", *MCP_KINDS}
+)
 # Output tokens assumed for a budget reservation when the request sets no limit.
 DEFAULT_OUTPUT_ESTIMATE = 1024
 
@@ -40,10 +43,13 @@ class AuthStage(StageBase):
     name = "auth"
     kinds = None
 
-    def __init__(self, governor: Governor, ledger: LedgerWriter, router: Router) -> None:
+    def __init__(
+        self, governor: Governor, ledger: LedgerWriter, router: Router, tools: ToolAccess
+    ) -> None:
         self.governor = governor
         self.ledger = ledger
         self.router = router
+        self.tools = tools
         self._settling: set[asyncio.Task[None]] = set()
 
     async def enter(self, trip: Trip) -> None:
@@ -63,11 +69,19 @@ class AuthStage(StageBase):
             trip.admission = await self.governor.admit_identity(
                 trip.request_id, identity, tokens, nested=True, estimate=estimate
             )
+        elif getattr(request, "on_behalf_of", None) is not None:
+            # An MCP call the gateway makes inside a request it already admitted (a tool loop):
+            # it counts against the caller's limits but holds no concurrency slot of its own.
+            trip.admission = await self.governor.admit_identity(
+                trip.request_id, request.on_behalf_of, tokens, nested=True
+            )
         else:
             model = trip.model if request.kind not in _PERMISSION_OPTIONAL else None
             trip.admission = await self.governor.admit(
                 trip.request_id, trip.secret, model, tokens, estimate
             )
+        if request.kind == "mcp.tools.call":
+            self._check_tool(trip)
         for warning in trip.admission.warnings:
             identity = trip.admission.identity
             self.ledger.record(
@@ -78,6 +92,17 @@ class AuthStage(StageBase):
                     trip.request_id,
                     {"budget": warning},
                 )
+            )
+
+    def _check_tool(self, trip: Trip) -> None:
+        assert trip.admission is not None
+        identity = trip.admission.identity
+        if not self.tools.allows(identity, trip.model):
+            raise Forbidden(
+                f"This key may not call the tool `{trip.model}` "
+                f"(allowed: {self.tools.describe(identity)}).",
+                code="tool_not_allowed",
+                param="name",
             )
 
     def finish(self, trip: Trip, outcome: BaseException | None) -> None:
@@ -98,4 +123,6 @@ class AuthStage(StageBase):
 
 
 def build(context: StageContext) -> AuthStage:
-    return AuthStage(context.governor, context.ledger, context.router)
+    return AuthStage(
+        context.governor, context.ledger, context.router, ToolAccess(context.config.mcp)
+    )

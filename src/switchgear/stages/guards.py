@@ -14,7 +14,9 @@ from switchgear.trip import Trip, within
 
 class GuardsInStage(StageBase):
     name = "guards.in"
-    kinds = GENERATION_KINDS
+    # An MCP tool call's arguments leave for the tool's server like a prompt for a provider
+    # (its result is screened by the MCP service: the pipeline does not wrap a whole answer).
+    kinds = GENERATION_KINDS | {"mcp.tools.call"}
 
     def __init__(self, guards: Guards) -> None:
         self.guards = guards

@@ -91,7 +91,25 @@ _M002_SECRETS = [
     "CREATE TABLE gateway_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 ]
 
+# Responses API state (`store: true`): what `previous_response_id` continues from. Kept apart
+# from the ledger, which never holds request text; rows go when `expires_at` passes.
+_M003_RESPONSES = [
+    """
+    CREATE TABLE stored_responses (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        previous_id TEXT,
+        input_items TEXT NOT NULL,
+        body TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX stored_responses_expires_at ON stored_responses (expires_at)",
+]
+
 MIGRATIONS: list[Migration] = [
     sql_migration("ledger.m001_tables", *M001_TABLES),
     sql_migration("ledger.m002_gateway_secrets", *_M002_SECRETS),
+    sql_migration("ledger.m003_stored_responses", *_M003_RESPONSES),
 ]

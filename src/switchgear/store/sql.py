@@ -51,6 +51,14 @@ class SqlStore:
 
     # -- plumbing -------------------------------------------------------------------------
 
+    def transaction(self, work: Any) -> Any:
+        """Runs `work(cursor)` in one transaction, with this dialect's placeholders in
+        `self.sql(...)`: for stores of other concerns kept in the same database."""
+        return self._transaction(work)
+
+    def sql(self, text: str) -> str:
+        return self._sql(text)
+
     def _sql(self, text: str) -> str:
         return text if self.dialect.placeholder == "?" else text.replace("?", "%s")
 

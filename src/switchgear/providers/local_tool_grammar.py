@@ -1,0 +1,362 @@
+"""GBNF grammars that make the local model's tool calls parse and validate.
+
+Each tool's `parameters` schema goes through llama.cpp's own JSON-schema converter, with the
+gaps that matter for tool arguments closed here: numeric bounds (the converter ignores them),
+control characters and backslashes in strings (it lets them through, which breaks the JSON),
+`$defs` of several tools sharing one namespace, required properties that are not listed. A
+schema keyword the grammar cannot enforce (`uniqueItems`, `multipleOf`, `not`, ...) is refused
+with a 400 instead of being ignored, so a forced call always validates.
+
+The call format is Hermes/Qwen's, which the prompt (local_tools.py) teaches the model:
+`<tool_call>\\n{"name": "...", "arguments": {...}}\\n</tool_call>`, several separated by "\\n".
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from typing import Any
+
+from switchgear.schema.errors import InvalidRequest
+
+TOOL_CALL_OPEN = "<tool_call>"
+TOOL_CALL_CLOSE = "</tool_call>"
+# A bound on one answer's calls, so a small model cannot repeat calls until max_tokens.
+MAX_PARALLEL_CALLS = 8
+
+_ANNOTATIONS = frozenset(
+    {"description", "title", "default", "examples", "$comment", "deprecated", "readOnly"}
+    | {"writeOnly", "$schema", "$id", "nullable", "strict"}
+)
+_ENFORCED = frozenset(
+    {"type", "properties", "required", "additionalProperties", "items", "prefixItems"}
+    | {"minItems", "maxItems", "enum", "const", "minLength", "maxLength", "pattern", "format"}
+    | {"anyOf", "oneOf", "$ref", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+)
+_TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean", "null"})
+# Patterns whose every match is a plain JSON string body: no `.`, escapes, quotes, negation.
+_SAFE_PATTERN = re.compile(r"\^?[A-Za-z0-9 _\-\[\]{}(),|?*+:/@#]*\$?")
+_CLASS_RANGE = re.compile(r"(.)-(.)")
+# String formats the converter generates exactly (it ignores the others, as validators do).
+_FORMATS = frozenset({"date", "time", "date-time", "uuid", "uuid1", "uuid2", "uuid3", "uuid4"})
+_MAX_DIGITS = 16
+_FRACTION = '"." [0-9]{0,5} [1-9]'
+# JSON string characters: no raw control characters (llama.cpp's rule allows them).
+_STRICT_CHAR = (
+    r'[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" ' + " ".join(["[0-9a-fA-F]"] * 4) + ")"
+)
+
+
+def checked_parameters(schema: Any, where: str, tool: int) -> dict[str, Any]:
+    """The tool's schema, checked and rewritten into the converter's subset (a copy)."""
+    if not isinstance(schema, dict) or schema.get("type", "object") != "object":
+        raise _refuse(where, "must be a JSON schema of type `object`")
+    schema = copy.deepcopy(schema)
+    defs: dict[str, Any] = {}
+    for key in ("$defs", "definitions"):
+        found = schema.pop(key, {})
+        if not isinstance(found, dict):
+            raise _refuse(f"{where}.{key}", "must be an object of schemas")
+        for name, sub in found.items():
+            defs[f"t{tool}-{name}"] = _normalised(sub, f"{where}.{key}.{name}", tool)
+    normalised = _normalised(schema, where, tool)
+    if defs:
+        normalised["$defs"] = defs
+    return normalised
+
+
+def _normalised(schema: Any, where: str, tool: int) -> dict[str, Any]:
+    if not isinstance(schema, dict):
+        raise _refuse(where, "must be a JSON schema object")
+    unknown = sorted(set(schema) - _ENFORCED - _ANNOTATIONS)
+    if unknown:
+        raise _refuse(f"{where}.{unknown[0]}", "cannot be enforced by the local model's grammar")
+    out = {k: v for k, v in schema.items() if k in _ENFORCED}
+    for key in ("anyOf", "oneOf", "$ref"):
+        if key in out and len(out) > 1:
+            raise _refuse(f"{where}.{key}", "cannot be combined with other constraints here")
+    if "$ref" in out:
+        match = re.fullmatch(r"#/(?:\$defs|definitions)/([^/]+)", str(out["$ref"]))
+        if match is None:
+            raise _refuse(f"{where}.$ref", "must point into this schema's `$defs`")
+        return {"$ref": f"#/$defs/t{tool}-{match.group(1)}"}
+    for key in ("anyOf", "oneOf"):
+        if key in out:
+            options = out[key]
+            if not isinstance(options, list) or not options:
+                raise _refuse(f"{where}.{key}", "must be a non-empty list of schemas")
+            # oneOf is generated as anyOf: fine for the usual disjoint alternatives.
+            return {
+                "anyOf": [
+                    _normalised(s, f"{where}.{key}[{i}]", tool) for i, s in enumerate(options)
+                ]
+            }
+    kind = out.get("type")
+    if isinstance(kind, list):
+        if not kind or any(k not in _TYPES for k in kind):
+            raise _refuse(f"{where}.type", f"must name JSON types ({', '.join(sorted(_TYPES))})")
+        # The converter drops a type list's other keywords; one alternative per type keeps them.
+        return {"anyOf": [_normalised({**out, "type": k}, where, tool) for k in kind]}
+    if kind is not None and kind not in _TYPES:
+        raise _refuse(f"{where}.type", f"must be one of {', '.join(sorted(_TYPES))}")
+    if "enum" in out and (not isinstance(out["enum"], list) or not out["enum"]):
+        raise _refuse(f"{where}.enum", "must be a non-empty list")
+    if "properties" in out or kind == "object":
+        _normalise_object(out, where, tool)
+    if "items" in out or "prefixItems" in out or kind == "array":
+        _normalise_array(out, where, tool)
+    if "pattern" in out:
+        out["pattern"] = _checked_pattern(out["pattern"], f"{where}.pattern")
+    lengths = {"minLength", "maxLength"} & set(out)
+    if lengths and ("pattern" in out or out.get("format") in _FORMATS):
+        raise _refuse(f"{where}.{min(lengths)}", "cannot be combined with `pattern` or `format`")
+    _check_order(out, where, "minLength", "maxLength")
+    _check_order(out, where, "minItems", "maxItems")
+    if kind in ("integer", "number") and _bounded(out):
+        try:
+            numeric_rule(out)
+        except ValueError as error:
+            raise _refuse(where, str(error)) from error
+    return out
+
+
+def _normalise_object(out: dict[str, Any], where: str, tool: int) -> None:
+    properties = out.get("properties", {})
+    required = out.get("required", [])
+    if not isinstance(properties, dict):
+        raise _refuse(f"{where}.properties", "must be an object of schemas")
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise _refuse(f"{where}.required", "must be a list of property names")
+    extra = out.get("additionalProperties")
+    if isinstance(extra, dict):
+        out["additionalProperties"] = _normalised(extra, f"{where}.additionalProperties", tool)
+    elif extra is not None and not isinstance(extra, bool):
+        raise _refuse(f"{where}.additionalProperties", "must be a boolean or a schema")
+    checked = {
+        name: _normalised(sub, f"{where}.properties.{name}", tool)
+        for name, sub in properties.items()
+    }
+    for name in required:
+        if name not in checked:
+            if extra is False:
+                raise _refuse(f"{where}.required", f"names `{name}`, which cannot be present")
+            checked[name] = {}  # required but unlisted: any JSON object value satisfies it
+    out["properties"] = checked
+
+
+def _normalise_array(out: dict[str, Any], where: str, tool: int) -> None:
+    if "prefixItems" in out:
+        if {"items", "minItems", "maxItems"} & set(out):
+            raise _refuse(f"{where}.prefixItems", "cannot be combined with items or their counts")
+        tuple_items = out["prefixItems"]
+        if not isinstance(tuple_items, list) or not tuple_items:
+            raise _refuse(f"{where}.prefixItems", "must be a non-empty list of schemas")
+        out["prefixItems"] = [
+            _normalised(s, f"{where}.prefixItems[{i}]", tool) for i, s in enumerate(tuple_items)
+        ]
+        return
+    out["items"] = _normalised(out.get("items", {}), f"{where}.items", tool)
+
+
+def _checked_pattern(pattern: Any, where: str) -> str:
+    if not isinstance(pattern, str) or _SAFE_PATTERN.fullmatch(pattern) is None:
+        raise _refuse(
+            where,
+            "must use only literals, character classes, groups, `|` and quantifiers "
+            "(no `.`, escapes, quotes or negated classes)",
+        )
+    for body in re.findall(r"\[([^\]]*)\]", pattern):
+        for low, high in _CLASS_RANGE.findall(body):
+            if not any(low in s and high in s for s in (_DIGITS, _LOWER, _UPPER)):
+                raise _refuse(where, f"has the character range `{low}-{high}`, which is too wide")
+    # JSON Schema patterns search; an anchored match is one of the strings that matches.
+    return (
+        ("" if pattern.startswith("^") else "^") + pattern + ("" if pattern.endswith("$") else "$")
+    )
+
+
+_DIGITS, _LOWER, _UPPER = "0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _check_order(out: dict[str, Any], where: str, low: str, high: str) -> None:
+    for key in (low, high):
+        if key in out and (
+            not isinstance(out[key], int) or isinstance(out[key], bool) or out[key] < 0
+        ):
+            raise _refuse(f"{where}.{key}", "must be a non-negative integer")
+    if low in out and high in out and out[low] > out[high]:
+        raise _refuse(f"{where}.{low}", f"is greater than {high}")
+
+
+def _refuse(param: str, problem: str) -> InvalidRequest:
+    return InvalidRequest(f"Invalid tool definition: `{param}` {problem}.", param=param)
+
+
+# -- numeric bounds -------------------------------------------------------------------------
+
+
+def _bounded(schema: dict[str, Any]) -> bool:
+    return any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"))
+
+
+def numeric_rule(schema: dict[str, Any]) -> str:
+    """A GBNF expression for the numbers an `integer`/`number` schema's bounds allow."""
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        value = schema.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"`{key}` must be a number")
+    low, low_open = _tighter(schema.get("minimum"), schema.get("exclusiveMinimum"), max)
+    high, high_open = _tighter(schema.get("maximum"), schema.get("exclusiveMaximum"), min)
+    low, high = _clamped(low, high)
+    int_low = None if low is None else (math.floor(low) + 1 if low_open else math.ceil(low))
+    int_high = None if high is None else (math.ceil(high) - 1 if high_open else math.floor(high))
+    options = []
+    if int_low is None or int_high is None or int_low <= int_high:
+        options.append(integer_rule(int_low, int_high))
+    if schema.get("type") == "number":
+        # Fractions ending in a non-zero digit lie strictly between two integers, so the open
+        # interval (i, i + 1) only needs its ends inside the bounds, open or closed.
+        frac_low = 0 if low is None else max(0, math.ceil(low))
+        frac_high = None if high is None else math.floor(high) - 1
+        if frac_high is None or frac_low <= frac_high:
+            options.append(f"({_natural(frac_low, frac_high)}) {_FRACTION}")
+        neg_low = 0 if high is None else max(0, math.ceil(-high))
+        neg_high = None if low is None else math.floor(-low) - 1
+        if neg_high is None or neg_low <= neg_high:
+            options.append(f'"-" ({_natural(neg_low, neg_high)}) {_FRACTION}')
+    if not options:
+        raise ValueError("allows no number (its bounds exclude each other)")
+    return " | ".join(f"({option})" for option in options)
+
+
+def _tighter(inclusive: Any, exclusive: Any, pick: Any) -> tuple[float | None, bool]:
+    if exclusive is None:
+        return inclusive, False
+    if inclusive is None or pick(inclusive, exclusive) == exclusive:
+        return exclusive, True
+    return inclusive, False
+
+
+def _clamped(low: float | None, high: float | None) -> tuple[float | None, float | None]:
+    """Bounds beyond what the grammar's digits reach are no bound at all, or impossible."""
+    limit = 10.0**_MAX_DIGITS
+    if (low is not None and low >= limit) or (high is not None and high <= -limit):
+        raise ValueError(f"has bounds beyond {_MAX_DIGITS} digits")
+    return (None if low is not None and low <= -limit else low), (
+        None if high is not None and high >= limit else high
+    )
+
+
+def integer_rule(low: int | None, high: int | None) -> str:
+    """A GBNF expression for the integers in [low, high] (None: unbounded), no leading zeros."""
+    if low is not None and high is not None and low > high:
+        raise ValueError("allows no integer (its bounds exclude each other)")
+    options = []
+    if low is None or low < 0:
+        magnitude_low = 1 if high is None or high >= 0 else -high
+        options.append(f'"-" ({_natural(magnitude_low, None if low is None else -low)})')
+    if high is None or high >= 0:
+        options.append(_natural(0 if low is None else max(0, low), high))
+    return " | ".join(options)
+
+
+def _natural(low: int, high: int | None) -> str:
+    """Natural numbers in [low, high], one alternative per digit count."""
+    options = []
+    digits = len(str(low))
+    while digits <= _MAX_DIGITS:
+        first = low if digits == len(str(low)) else 10 ** (digits - 1)
+        last = 10**digits - 1
+        if high is not None and high <= last:
+            options.append(_same_length(str(first), str(high)))
+            break
+        if high is None and digits > 1 and first == 10 ** (digits - 1):
+            options.append(f"[1-9] [0-9]{{{digits - 1},{_MAX_DIGITS - 1}}}")
+            break
+        options.append(_same_length(str(first), str(last)))
+        digits += 1
+    return " | ".join(options)
+
+
+def _same_length(low: str, high: str) -> str:
+    """Digit strings of one length between low and high, inclusive."""
+    if low == high:
+        return f'"{low}"'
+    rest = len(low) - 1
+    if low[1:] == "0" * rest and high[1:] == "9" * rest:
+        return f"[{low[0]}-{high[0]}]" + (f" [0-9]{{{rest}}}" if rest else "")
+    if low[0] == high[0]:
+        return f'"{low[0]}" ({_same_length(low[1:], high[1:])})'
+    options = [f'"{low[0]}" ({_same_length(low[1:], "9" * rest)})']
+    if ord(high[0]) - ord(low[0]) > 1:
+        options.append(f"[{chr(ord(low[0]) + 1)}-{chr(ord(high[0]) - 1)}] [0-9]{{{rest}}}")
+    options.append(f'"{high[0]}" ({_same_length("0" * rest, high[1:])})')
+    return " | ".join(options)
+
+
+# -- the grammar ----------------------------------------------------------------------------
+
+
+def tool_call_grammar(tools: list[tuple[str, dict[str, Any]]], many: bool, text_first: bool) -> str:
+    """GBNF for one call (or up to MAX_PARALLEL_CALLS) of the given (name, checked schema)
+    tools; `text_first`: free text that never spells the opening tag may come before them,
+    and the calls themselves are optional (tool_choice `auto`)."""
+    converter = _converter()
+    options = []
+    for index, (name, schema) in enumerate(tools):
+        converter.resolve_refs(schema, "")
+        args = converter.visit(schema, f"tool-{index}-args")
+        head = converter._format_literal(json.dumps(name) + ', "arguments": ')
+        options.append(converter._add_rule(f"tool-{index}", f"{head} {args}"))
+    call = (
+        converter._format_literal(TOOL_CALL_OPEN + '\n{"name": ')
+        + f" ( {' | '.join(options)} ) "
+        + converter._format_literal("}\n" + TOOL_CALL_CLOSE)
+    )
+    converter._add_rule("call", call)
+    repeat = f' ( "\\n" call ){{0,{MAX_PARALLEL_CALLS - 1}}}' if many else ""
+    converter._add_rule("calls", f"call{repeat}")
+    if text_first:
+        _add_text_rules(converter)
+        converter._add_rule("root", "text-0 calls?")
+    else:
+        converter._add_rule("root", "calls")
+    return str(converter.format_grammar())
+
+
+def _add_text_rules(converter: Any) -> None:
+    """Text that never contains the opening tag, as a small automaton: `text-i` has matched
+    the tag's first i characters; another `<` restarts the match, any other character
+    resets it, and the tag's last character is never allowed to complete it."""
+    tag = TOOL_CALL_OPEN
+    converter._add_rule("text-0", '| [^<] text-0 | "<" text-1')
+    for i in range(1, len(tag)):
+        nxt = tag[i]
+        step = f' | "{nxt}" text-{i + 1}' if i + 1 < len(tag) else ""
+        converter._add_rule(f"text-{i}", f'| [^{nxt}<] text-0 | "<" text-1{step}')
+
+
+def _converter() -> Any:
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    class ToolSchemaConverter(SchemaConverter):  # type: ignore[misc]
+        def visit(self, schema: dict[str, Any], name: str) -> Any:
+            numeric = schema.get("type") in ("integer", "number")
+            if numeric and _bounded(schema) and not {"enum", "const"} & set(schema):
+                rule_name = name or "root"
+                return self._add_rule(rule_name, f"({numeric_rule(schema)}) space")
+            return super().visit(schema, name)
+
+        def _add_primitive(self, name: str, rule: Any) -> Any:
+            if name == "char":
+                rule = type(rule)(_STRICT_CHAR, [])
+            return super()._add_primitive(name, rule)
+
+        def _format_literal(self, literal: str) -> str:
+            # Upstream leaves backslashes alone, which GBNF then reads as escapes.
+            escaped = literal.replace("\\", "\\\\").replace('"', '\\"')
+            return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r") + '"'
+
+    return ToolSchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
