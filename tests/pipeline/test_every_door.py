@@ -108,6 +108,89 @@ def completions_body(model: str) -> dict[str, Any]:
     }
 
 
+def messages_body(model: str) -> dict[str, Any]:
+    """The Anthropic Messages door: the same values in the fields that door has."""
+    return {
+        "model": model,
+        "max_tokens": 40,
+        "system": [{"type": "text", "text": f"The customer's card is {IN_SYSTEM}."}],
+        "messages": [
+            {"role": "user", "content": "Look up my order."},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "tool_use", "id": "toolu_1", "name": "lookup",
+                     "input": {"email": IN_TOOL_ARGS}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "toolu_1",
+                     "content": [{"type": "text", "text": f"Phone {IN_TOOL_RESULT}"}]},
+                    {"type": "text", "text": ASKED},
+                ],
+            },
+        ],
+        "tools": [
+            {
+                "name": "lookup",
+                "description": f"Orders of {IN_TOOL_DESCRIPTION}",
+                "input_schema": {
+                    "type": "object",
+                    "properties": {
+                        "account": {"type": "string", "description": f"Like {IN_TOOL_PARAMETERS}"},
+                        "email": {"type": "string", "enum": [IN_TOOL_ENUM]},
+                    },
+                },
+            }
+        ],
+        "tool_choice": {"type": "none"},
+        "stop_sequences": [IN_STOP],
+        "metadata": {"user_id": IN_USER},
+    }  # fmt: skip
+
+
+def responses_body(model: str) -> dict[str, Any]:
+    """The Responses door (`store: false`: a stored response keeps what the caller sent)."""
+    schema = {
+        "type": "object",
+        "description": f"A reply to {IN_SCHEMA}",
+        "properties": {"answer": {"type": "string"}},
+    }
+    return {
+        "model": model,
+        "store": False,
+        "instructions": f"The customer's card is {IN_SYSTEM}.",
+        "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "Look up my order."}]},
+            {"type": "function_call", "call_id": "call_1", "name": "lookup",
+             "arguments": f'{{"email": "{IN_TOOL_ARGS}"}}'},
+            {"type": "function_call_output", "call_id": "call_1",
+             "output": f"Phone {IN_TOOL_RESULT}"},
+            {"role": "user", "content": ASKED},
+        ],
+        "tools": [
+            {
+                "type": "function",
+                "name": "lookup",
+                "description": f"Orders of {IN_TOOL_DESCRIPTION}",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "account": {"type": "string", "description": f"Like {IN_TOOL_PARAMETERS}"},
+                        "email": {"type": "string", "enum": [IN_TOOL_ENUM]},
+                    },
+                },
+            }
+        ],
+        "tool_choice": "none",
+        "text": {"format": {"type": "json_schema", "name": "reply", "schema": schema}},
+        "user": IN_USER,
+        "metadata": {"customer": IN_METADATA},
+    }  # fmt: skip
+
+
 DOORS: dict[str, tuple[str, Callable[[str], dict[str, Any]], list[str]]] = {
     "chat": (
         "/v1/chat/completions",
@@ -133,7 +216,50 @@ DOORS: dict[str, tuple[str, Callable[[str], dict[str, Any]], list[str]]] = {
         completions_body,
         [ASKED_EMAIL, ASKED_IBAN, IN_SECOND_PROMPT, IN_SUFFIX, IN_STOP, IN_USER],
     ),
+    "anthropic": (
+        "/v1/messages",
+        messages_body,
+        [
+            ASKED_EMAIL,
+            ASKED_IBAN,
+            IN_SYSTEM,
+            IN_TOOL_ARGS,
+            IN_TOOL_RESULT,
+            IN_TOOL_DESCRIPTION,
+            IN_TOOL_PARAMETERS,
+            IN_TOOL_ENUM,
+            IN_STOP,
+            IN_USER,
+        ],
+    ),
+    "responses": (
+        "/v1/responses",
+        responses_body,
+        [
+            ASKED_EMAIL,
+            ASKED_IBAN,
+            IN_SYSTEM,
+            IN_TOOL_ARGS,
+            IN_TOOL_RESULT,
+            IN_TOOL_DESCRIPTION,
+            IN_TOOL_PARAMETERS,
+            IN_TOOL_ENUM,
+            IN_SCHEMA,
+            IN_USER,
+            IN_METADATA,
+        ],
+    ),
 }
+
+
+def error_code(door: str, response: httpx.Response) -> str:
+    """The refusal's code; Anthropic's error shape has none, so its message is read instead."""
+    body = response.json()
+    if door == "anthropic":
+        assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
+        return str(body["error"]["message"])
+    return str(body["error"]["code"])
+
 
 CONFIG = """
 providers:
@@ -223,7 +349,7 @@ def test_personal_data_in_every_field_never_leaves(
     assert leaked == [], f"{door}/{action}: these values reached the external upstream"
     if action == "block":
         assert response.status_code == 400, response.text
-        assert response.json()["error"]["code"] == "pii_blocked"
+        assert "pii_blocked" in error_code(door, response) or "personal data" in response.text
         assert external.requests == [] and inhouse.requests == []
     elif action == "route_local":
         assert response.status_code == 200, response.text
@@ -261,6 +387,21 @@ def test_pseudonyms_come_back_in_streamed_answers(
     assert [v for v in values if v in external.requests[-1]["body"]] == []
 
 
+def asking(door: str, text: str) -> dict[str, Any]:
+    """The smallest request of each door for `text`, to the moderated route."""
+    if door == "chat":
+        return {"model": "moderated", "messages": [{"role": "user", "content": text}]}
+    if door == "anthropic":
+        return {
+            "model": "moderated",
+            "max_tokens": 20,
+            "messages": [{"role": "user", "content": text}],
+        }
+    if door == "responses":
+        return {"model": "moderated", "input": text, "store": False}
+    return {"model": "moderated", "prompt": text}
+
+
 @pytest.mark.parametrize("door", list(DOORS))
 def test_moderation_blocks_on_every_door(
     gateway: GatewayProcess, fakes: tuple[FakeBehaviour, FakeBehaviour], door: str
@@ -268,20 +409,14 @@ def test_moderation_blocks_on_every_door(
     external, _ = fakes
     path = DOORS[door][0]
     unsafe = "I will kill you, you worthless idiot"
-    body: dict[str, Any] = (
-        {"model": "moderated", "messages": [{"role": "user", "content": unsafe}]}
-        if door == "chat"
-        else {"model": "moderated", "prompt": unsafe}
-    )
-    response = httpx.post(f"{gateway.base_url}{path}", json=body, timeout=60)
+    response = httpx.post(f"{gateway.base_url}{path}", json=asking(door, unsafe), timeout=60)
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "content_flagged"
+    if door == "anthropic":
+        error_code(door, response)
+    else:
+        assert error_code(door, response) == "content_flagged"
     assert external.requests == []
-    harmless: dict[str, Any] = (
-        {"model": "moderated", "messages": [{"role": "user", "content": "Hello there"}]}
-        if door == "chat"
-        else {"model": "moderated", "prompt": "What a lovely day"}
-    )
+    harmless = asking(door, "What a lovely day")
     safe = httpx.post(f"{gateway.base_url}{path}", json=harmless, timeout=60)
     assert safe.status_code == 200 and len(external.requests) == 1
 

@@ -119,6 +119,25 @@ DOORS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("search", "POST", "/v1/search", {"json": {"collection": "docs", "query": "garage"}}),
     ("models", "GET", "/v1/models", {}),
     ("models", "GET", "/v1/models/ext", {}),
+    (
+        "anthropic.messages",
+        "POST",
+        "/v1/messages",
+        {
+            "json": {
+                "model": "ext",
+                "max_tokens": 9,
+                "messages": [{"role": "user", "content": "hi"}],
+            }
+        },
+    ),
+    (
+        "messages.count_tokens",
+        "POST",
+        "/v1/messages/count_tokens",
+        {"json": {"model": "ext", "messages": [{"role": "user", "content": "hi"}]}},
+    ),
+    ("responses", "POST", "/v1/responses", {"json": {"model": "ext", "input": "hi"}}),
 ]
 
 
@@ -150,6 +169,20 @@ def test_internal_calls_are_trips_of_their_own_charged_to_the_caller(
     assert new["key_id"] == door[0]["key_id"] is not None
     assert new["served_model"] == "ext" and new["status"] == "ok"
     assert len(upstream.requests) == 2  # the caller's answer and the internal call
+
+
+def test_stored_responses_are_read_on_trips_of_their_own(gateway: GatewayProcess, key: str) -> None:
+    created = call(gateway, key, "POST", "/v1/responses", json={"model": "ext", "input": "hi"})
+    response_id = created.json()["id"]
+    for method, path in (
+        ("GET", f"/v1/responses/{response_id}"),
+        ("GET", f"/v1/responses/{response_id}/input_items"),
+        ("DELETE", f"/v1/responses/{response_id}"),
+    ):
+        answered = call(gateway, key, method, path)
+        found = settled(gateway, "request_id = ?", (answered.headers["x-request-id"],), 1)
+        assert len(found) == 1 and found[0]["endpoint"] == "responses.stored"
+        assert found[0]["key_id"] is not None
 
 
 def test_every_kind_counts_against_the_same_limit(gateway: GatewayProcess) -> None:

@@ -12,8 +12,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchgear.schema.admin import CollectionSpec, KeySpec
+from switchgear.schema.anthropic import CountTokensRequest, MessagesRequest
 from switchgear.schema.kinds import EmbeddingsRequest, ModerationRequest, SearchRequest
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
+from switchgear.schema.responses import ResponsesRequest
 
 # (path, method, request body type or None, summary)
 OPERATIONS: list[tuple[str, str, type | None, str]] = [
@@ -22,6 +24,12 @@ OPERATIONS: list[tuple[str, str, type | None, str]] = [
     ("/v1/embeddings", "post", EmbeddingsRequest, "Embeddings (OpenAI)"),
     ("/v1/moderations", "post", ModerationRequest, "Moderation (OpenAI)"),
     ("/v1/search", "post", SearchRequest, "Retrieval from a knowledge collection"),
+    ("/v1/responses", "post", ResponsesRequest, "Create a response (OpenAI Responses API)"),
+    ("/v1/responses/{response_id}", "get", None, "A stored response"),
+    ("/v1/responses/{response_id}", "delete", None, "Delete a stored response"),
+    ("/v1/responses/{response_id}/input_items", "get", None, "A stored response's input"),
+    ("/v1/messages", "post", MessagesRequest, "Create a message (Anthropic Messages API)"),
+    ("/v1/messages/count_tokens", "post", CountTokensRequest, "Count a prompt's tokens"),
     ("/v1/models", "get", None, "Models this caller may use"),
     ("/v1/models/{model}", "get", None, "One model"),
     ("/admin/keys", "post", KeySpec, "Create a virtual key (shown once)"),
@@ -64,7 +72,7 @@ def openapi_document() -> dict[str, Any]:
             "responses": {
                 "200": {"description": "OK"},
                 "default": {
-                    "description": "An OpenAI-shaped error",
+                    "description": "An error: OpenAI's shape, Anthropic's under /v1/messages",
                     "content": {"application/json": {"schema": _ERROR}},
                 },
             },
