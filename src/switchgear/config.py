@@ -178,8 +178,8 @@ def load_config(path: str | Path | None) -> Config:
     config.source = str(file)
     _check_semantics(config, file, located)
     _check_routes(config, file, located)
-    for where, message in mcp_problems(config.mcp):
-        raise _error_at(file, located, where, message)
+    for field_path, message in mcp_problems(config.mcp):
+        raise _error_at(file, located, field_path, message)
     _check_plugin_names(config, file, located)
     return config
 

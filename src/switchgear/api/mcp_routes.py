@@ -47,7 +47,8 @@ from switchgear.schema.kinds import McpToolCall, McpToolsList
 from switchgear.trip import Answer
 
 REFUSED, LIMITED, FAILED = -32010, -32011, -32012
-ERROR_META = "switchgear/error"
+ERROR_META = "switchgear/error"  # in a result's `_meta`: the gateway's error, as in `data`
+REQUEST_META = "switchgear/request_id"  # in a result's `_meta`: its ledger row
 # Failures the caller's model can act on: reported inside the tool's result.
 _IN_RESULT = (GuardBlocked, GuardUnavailable, ServerUnavailable, ToolTimeout)
 INSTRUCTIONS = (
@@ -59,7 +60,13 @@ INSTRUCTIONS = (
 class McpDoor:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
-        server: Server[Any] = Server("switchgear", version=__version__, instructions=INSTRUCTIONS)
+        server: Server[Any] = Server(
+            "switchgear",
+            version=__version__,
+            instructions=INSTRUCTIONS,
+            # For the 2026-07-28 wire's header checks: a look-up, instead of a tools/list trip.
+            get_tool_input_schema=gateway.mcp.input_schema,
+        )
         server.add_request_handler("tools/list", types.PaginatedRequestParams, self._list_tools)
         server.add_request_handler("tools/call", types.CallToolRequestParams, self._call_tool)
         self.manager = StreamableHTTPSessionManager(
@@ -102,24 +109,27 @@ class McpDoor:
 
     async def _list_tools(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams
-    ) -> dict[str, Any]:
+    ) -> types.ListToolsResult:
         answer = await self._trip(ctx, McpToolsList())
-        return answer.body
+        # As models, so each protocol version gets its own fields (`ttlMs`, `resultType`).
+        return types.ListToolsResult.model_validate(_tagged(answer.body, answer.trip.request_id))
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> dict[str, Any]:
+    ) -> types.CallToolResult:
         try:
             answer = await self._trip(ctx, McpToolCall(params.name, params.arguments or {}))
         except ToolFailed as error:
-            return error.result
+            result = _tagged(error.result, error.headers.get("x-request-id"))
+            return types.CallToolResult.model_validate(result)
         except _IN_RESULT as error:
-            return {
+            refusal = {
                 "content": [{"type": "text", "text": error.message}],
                 "isError": True,
                 "_meta": {ERROR_META: _error_data(error)},
             }
-        return answer.body
+            return types.CallToolResult.model_validate(refusal)
+        return types.CallToolResult.model_validate(_tagged(answer.body, answer.trip.request_id))
 
     async def _trip(self, ctx: ServerRequestContext[Any], request: Any) -> Answer:
         try:
@@ -128,9 +138,13 @@ class McpDoor:
         except GatewayError as error:
             if error.recorded is not None:  # the ledger row is committed before the caller hears
                 await asyncio.wrap_future(error.recorded)
-            if isinstance(error, ToolFailed | _IN_RESULT):
+            if isinstance(error, (ToolFailed, *_IN_RESULT)):
                 raise
             raise MCPError(_rpc_code(error), error.message, _error_data(error)) from error
+
+
+def _tagged(body: dict[str, Any], request_id: str | None) -> dict[str, Any]:
+    return {**body, "_meta": {**(body.get("_meta") or {}), REQUEST_META: request_id}}
 
 
 def _rpc_code(error: GatewayError) -> int:

@@ -22,7 +22,7 @@ from switchgear.api.openai_format import (
     text_completion_body,
 )
 from switchgear.api.sse import EventStreamResponse
-from switchgear.schema.errors import ClientDisconnected, InvalidRequest
+from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
 from switchgear.schema.kinds import (
     EmbeddingsRequest,
     ModelsRequest,
@@ -30,6 +30,7 @@ from switchgear.schema.kinds import (
     SearchRequest,
 )
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
+from switchgear.tool_loop import names_mcp_servers, run_with_mcp
 from switchgear.trip import Answer
 
 _encode = msgspec.json.encode
@@ -62,6 +63,8 @@ def _encode_in_pieces(body: dict[str, Any]) -> bytes:
 async def chat_completions(request: Request) -> Response:
     gateway = gateway_of(request)
     chat = await read_request(request, gateway, ChatCompletionRequest, "chat.completions")
+    if names_mcp_servers(chat):
+        return await _chat_with_mcp(request, chat)
     try:
         if chat.stream:
             answer = await unless_disconnected(
@@ -79,6 +82,30 @@ async def chat_completions(request: Request) -> Response:
         return await unless_disconnected(request.receive, complete())
     except ClientDisconnected:
         return CLIENT_CLOSED
+
+
+async def _chat_with_mcp(request: Request, chat: ChatCompletionRequest) -> Response:
+    """A chat naming MCP servers as tools: the gateway runs the tool loop, then answers as
+    any chat (a stream replays the final step: the steps before it are the gateway's)."""
+    gateway = gateway_of(request)
+    try:
+        looped = await unless_disconnected(
+            request.receive, run_with_mcp(gateway, chat, caller_secret(request))
+        )
+    except ClientDisconnected:
+        return CLIENT_CLOSED
+    except GatewayError as error:
+        if error.recorded is None:  # refused before any of its trips began
+            gateway.pipeline.record_rejected("chat.completions", error)
+        raise
+    answer = looped.answer
+    headers = {**answer_headers(answer), "x-switchgear-tool-calls": str(len(looped.calls))}
+    if chat.stream:
+        chunks = chat_chunks(answer, chat.wants_stream_usage())
+        return EventStreamResponse(chunks, headers)  # type: ignore[return-value]
+    collected = await collect(answer)
+    body = chat_completion_body(answer, collected, int(time.time()))
+    return Response(body, media_type="application/json", headers=headers)
 
 
 async def completions(request: Request) -> Response:

@@ -4,6 +4,11 @@
 `output_text` part, `function_call` items) and says which events each delta makes:
 `response.output_item.added`, `response.content_part.added`, `response.output_text.delta`,
 `response.function_call_arguments.delta`, and the matching `.done` events when an item ends.
+
+A call to a `custom` or `local_shell` tool (see `schema/responses_tools.py`) arrives as JSON
+arguments of the function it went up as; its item (`custom_tool_call`, `local_shell_call`) is
+built when the call ends, so its one `response.custom_tool_call_input.delta` carries the
+whole input: a fragment of JSON is not a fragment of the free text inside it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from switchgear.schema.generation import FINISH_CONTENT_FILTER, FINISH_LENGTH, Delta
 from switchgear.schema.responses import ResponsesRequest
+from switchgear.schema.responses_tools import ToolOrigin, ToolTable, call_item
 from switchgear.trip import Answer
 
 Event = dict[str, Any]
@@ -25,10 +31,12 @@ def item_id(prefix: str) -> str:
 
 
 class OutputItems:
-    def __init__(self) -> None:
+    def __init__(self, tools: ToolTable | None = None) -> None:
         self.output: list[dict[str, Any]] = []
         self._open: int | None = None  # the output index of the item still being written
         self._calls: dict[int, int] = {}  # tool call index -> output index
+        self._tools = tools or ToolTable()
+        self._built: dict[int, tuple[ToolOrigin, list[str]]] = {}  # output index -> pieces
         self.finish: str | None = None
 
     def feed(self, delta: Delta) -> list[Event]:
@@ -56,18 +64,16 @@ class OutputItems:
         for piece in delta.tool_calls:
             index = self._calls.get(piece.index)
             if index is None:
-                call = {
-                    "type": "function_call",
-                    "id": item_id("fc"),
-                    "call_id": piece.id or item_id("call"),
-                    "name": piece.name or "",
-                    "arguments": "",
-                    "status": "in_progress",
-                }
+                origin = self._tools.origin(piece.name or "")
+                call = _open_call(origin, piece.id or item_id("call"))
                 events += self._begin(call)
                 index = self._calls[piece.index] = len(self.output) - 1
+                if origin.kind != "function":
+                    self._built[index] = (origin, [])
             item = self.output[index]
-            if piece.arguments:
+            if index in self._built:
+                self._built[index][1].append(piece.arguments)
+            elif piece.arguments:
                 item["arguments"] += piece.arguments
                 events.append(
                     {
@@ -119,6 +125,16 @@ class OutputItems:
                 }
             )
             events.append(self._part_event("response.content_part.done", dict(part), index))
+        elif index in self._built:
+            origin, pieces = self._built.pop(index)
+            item = self.output[index] = call_item(
+                origin, item["id"], item["call_id"], "".join(pieces)
+            )
+            if item["type"] == "custom_tool_call":
+                where = {"item_id": item["id"], "output_index": index}
+                delta = {"type": "response.custom_tool_call_input.delta", "delta": item["input"]}
+                done = {"type": "response.custom_tool_call_input.done", "input": item["input"]}
+                events += [{**delta, **where}, {**done, **where}]
         else:
             events.append(
                 {
@@ -145,6 +161,39 @@ class OutputItems:
             "content_index": 0,
             "part": part,
         }
+
+
+def _open_call(origin: ToolOrigin, call_id: str) -> dict[str, Any]:
+    """A call's item as it opens: a function call grows as its arguments stream; the other
+    kinds are filled in when the call ends."""
+    if origin.kind == "custom":
+        return {
+            "type": "custom_tool_call",
+            "id": item_id("ctc"),
+            "call_id": call_id,
+            "name": origin.name,
+            "input": "",
+            "status": "in_progress",
+        }
+    if origin.kind == "local_shell":
+        return {
+            "type": "local_shell_call",
+            "id": item_id("lsh"),
+            "call_id": call_id,
+            "action": {"type": "exec", "command": [], "env": {}},
+            "status": "in_progress",
+        }
+    call = {
+        "type": "function_call",
+        "id": item_id("fc"),
+        "call_id": call_id,
+        "name": origin.name,
+        "arguments": "",
+        "status": "in_progress",
+    }
+    if origin.namespace:
+        call["namespace"] = origin.namespace
+    return call
 
 
 def _message_item() -> dict[str, Any]:

@@ -2,7 +2,8 @@
 stored responses `previous_response_id` names, then this input), translated back into output
 items; with `store` it is kept for the key that made it.
 
-Errors keep OpenAI's shape, like the other OpenAI routes.
+Errors keep OpenAI's shape, like the other OpenAI routes. Hosted tools that were not
+forwarded (see `schema/responses_tools.py`) are named in `x-switchgear-dropped-tools`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ from switchgear.trip import Answer
 
 DOOR = "responses"
 _encode = msgspec.json.encode
-_ITEM_PREFIX = {"message": "msg", "function_call": "fc", "function_call_output": "fco"}
+_ITEM_PREFIX = {
+    "message": "msg",
+    "function_call": "fc",
+    "function_call_output": "fco",
+    "custom_tool_call": "ctc",
+    "custom_tool_call_output": "ctco",
+}
 
 
 async def _conversation(
@@ -81,7 +88,14 @@ class _Responder:
         self.decoded = decoded
         self.owner = owner
         self.created_at = time.time()
-        self.items = OutputItems()
+        self.tools = decoded.tool_table()
+        self.items = OutputItems(self.tools)
+
+    def headers(self, answer: Answer) -> dict[str, str]:
+        headers = answer_headers(answer)
+        if self.tools.dropped:
+            headers["x-switchgear-dropped-tools"] = ", ".join(self.tools.dropped)
+        return headers
 
     def body(self, answer: Answer, status: str | None = None, **extra: Any) -> dict[str, Any]:
         return response_object(
@@ -165,13 +179,13 @@ async def create(request: Request) -> Response:
                 request.receive, gateway.pipeline.run(chat, secret, door=DOOR)
             )
             events = responder.events(answer)
-            return EventStreamResponse(events, answer_headers(answer))  # type: ignore[return-value]
+            return EventStreamResponse(events, responder.headers(answer))  # type: ignore[return-value]
 
         async def complete() -> Response:
             answer = await gateway.pipeline.run(chat, secret, door=DOOR)
             body = await responder.whole(answer)
             return Response(
-                _encode(body), media_type="application/json", headers=answer_headers(answer)
+                _encode(body), media_type="application/json", headers=responder.headers(answer)
             )
 
         return await unless_disconnected(request.receive, complete())

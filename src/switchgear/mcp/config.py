@@ -18,6 +18,7 @@ mcp:
     default: ["*"]           # for callers that no rule below (and no key's allowed_tools) names
     teams: {support: ["files__*", "everything__echo"]}
     apps: {}
+  max_tool_steps: 8          # the gateway's own tool loop (requests that name MCP servers)
 ```
 """
 
@@ -84,6 +85,9 @@ class McpConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # The longest wait between reconnection attempts to a server that is down.
     reconnect_max_s: Seconds = 30.0
     access: McpAccessConfig = msgspec.field(default_factory=McpAccessConfig)
+    # The gateway's own tool loop (`tool_loop.py`): rounds of MCP tool calls one request may
+    # make before the model is asked to answer without tools.
+    max_tool_steps: Annotated[int, msgspec.Meta(ge=1, le=64)] = 8
 
 
 def problems(config: McpConfig) -> list[tuple[tuple[str | int, ...], str]]:

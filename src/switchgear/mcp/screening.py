@@ -45,9 +45,8 @@ def result_strings(result: dict[str, Any]) -> list[str]:
             continue
         if block.get("type") == "text" and isinstance(block.get("text"), str):
             found.append(block["text"])
-        resource = block.get("resource")
-        is_resource = block.get("type") == "resource" and isinstance(resource, dict)
-        if is_resource and isinstance(resource.get("text"), str):
+        resource = block.get("resource") if block.get("type") == "resource" else None
+        if isinstance(resource, dict) and isinstance(resource.get("text"), str):
             found.append(resource["text"])
     found += json_strings(result.get("structuredContent"))
     return [text for text in dict.fromkeys(found) if text]

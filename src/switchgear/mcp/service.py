@@ -9,6 +9,7 @@ the same trip as a call through `/mcp`: admitted, guarded and ledgered for the c
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,11 @@ class McpService:
             return
         from switchgear.mcp.upstream import Upstream  # the MCP SDK loads only when configured
 
+        # The SDK logs every stateless request (and its HTTP client every request) at INFO;
+        # the ledger already has a row for each.
+        quiet = max(logging.WARNING, logging.getLogger().level)
+        for name in ("mcp", "httpx2"):
+            logging.getLogger(name).setLevel(quiet)
         for name, server in self.config.servers.items():
             self.upstreams[name] = upstream = Upstream(name, server, self.config)
             upstream.start()
@@ -77,6 +83,11 @@ class McpService:
             if upstream.ready
             for tool in upstream.tools
         ]
+
+    def input_schema(self, name: str) -> dict[str, Any] | None:
+        """A served tool's input schema, whoever asks (for protocol-level argument checks)."""
+        tool = next((t for t in self.served_tools() if t["name"] == name), None)
+        return tool.get("inputSchema") if tool is not None else None
 
     def tools_for(self, identity: Identity) -> list[dict[str, Any]]:
         """The tools this caller may call, as MCP tool objects (a plain look-up, not a trip)."""

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from switchgear.providers.base import ChatAndText, DeltaStream
 from switchgear.providers.local_engine import EngineSettings, LocalEngine, Sampling
+from switchgear.providers.local_tool_reader import ContentStops, ToolCallReader
+from switchgear.providers.local_tools import (
+    ToolPlan,
+    plan_tools,
+    prompt_messages,
+    template_renders_tools,
+)
 from switchgear.schema.errors import InvalidRequest
 from switchgear.schema.requests import (
     ChatCompletionRequest,
     CompletionRequest,
     ResponseFormatJsonObject,
     ResponseFormatJsonSchema,
+    ResponseFormatText,
 )
 
 # Used when a GGUF carries no chat template of its own.
@@ -39,6 +47,7 @@ class LocalProvider(ChatAndText):
         self.engine = LocalEngine(settings)
         self._defaults = default_sampling or Sampling()
         self._formatter: Any = None
+        self._native_tools = False
         self._grammar_cache: dict[str, Any] = {}
 
     async def start(self) -> None:
@@ -59,22 +68,46 @@ class LocalProvider(ChatAndText):
 
     async def stream_chat(self, model: str, request: ChatCompletionRequest) -> DeltaStream:
         reject_unsupported_chat_fields(model, request)
-        grammar = self._grammar_for(request)
-        tokens = await asyncio.to_thread(self._chat_tokens, request)
+        plan = plan_tools(request)
+        calling = plan is not None and plan.may_call
+        if calling and not isinstance(request.response_format, ResponseFormatText | None):
+            raise _unsupported(model, "response_format", "response_format together with tools")
+        grammar, tokens = await asyncio.to_thread(self._prepare_chat, request, plan)
         max_tokens = self._output_budget(len(tokens), request.output_limit(), "messages")
         sampling = self._sampling(request.temperature, request.top_p, request.seed, request)
+        if not calling:
+            async for delta in self.engine.generate(
+                tokens, max_tokens, sampling, request.stop_sequences(), grammar
+            ):
+                yield delta
+            return
+        # Stop sequences end the text before a call, never the call (ContentStops).
+        scanner = ContentStops(request.stop_sequences())
+        reader = ToolCallReader(on_repeat=scanner.halt)
         async for delta in self.engine.generate(
-            tokens, max_tokens, sampling, request.stop_sequences(), grammar
+            tokens, max_tokens, sampling, [], grammar, scanner=scanner
         ):
-            yield delta
+            translated = reader.translate(delta)
+            if translated is not None:
+                yield translated
 
-    def _chat_tokens(self, request: ChatCompletionRequest) -> list[int]:
-        messages = [
-            {"role": "system" if m.role == "developer" else m.role, "content": m.text()}
-            for m in request.messages
-        ]
+    def _prepare_chat(
+        self, request: ChatCompletionRequest, plan: ToolPlan | None
+    ) -> tuple[Any, list[int]]:
+        """The grammar and the prompt's tokens (blocking: grammar building and tokenizing)."""
+        if plan is not None and plan.may_call:
+            grammar = self._cached_grammar(plan.grammar_key(), plan.grammar, "tools")
+        else:
+            grammar = self._grammar_for(request)
+        return grammar, self._chat_tokens(request, plan)
+
+    def _chat_tokens(self, request: ChatCompletionRequest, plan: ToolPlan | None) -> list[int]:
+        messages = prompt_messages(request.messages, plan, self._native_tools)
+        tools = list(plan.tools) if plan is not None and plan.may_call else None
         try:
-            rendered = self._formatter(messages=messages)
+            rendered = self._formatter(
+                messages=messages, tools=tools if self._native_tools else None
+            )
         except Exception as error:  # templates raise on role orders they do not accept
             raise InvalidRequest(
                 f"The model's chat template rejected the messages: {error}", param="messages"
@@ -175,11 +208,28 @@ class LocalProvider(ChatAndText):
             key = ""
         else:
             return None
+        return self._cached_grammar(key, lambda: json_schema_gbnf(key), "response_format")
+
+    def _cached_grammar(self, key: str, build: Callable[[], str], param: str) -> Any:
+        """A grammar that llama.cpp's parser accepted: one it rejects would otherwise only
+        fail in the decode loop, after the request was accepted."""
+        import llama_cpp
+        from llama_cpp.llama_grammar import LlamaGrammar
+
         grammar = self._grammar_cache.get(key)
-        if grammar is None:
-            grammar = compile_json_grammar(key)
-            if len(self._grammar_cache) < 256:
-                self._grammar_cache[key] = grammar
+        if grammar is not None:
+            return grammar
+        text = build()
+        vocab = self.engine.llama._model.vocab
+        parsed = llama_cpp.llama_sampler_init_grammar(vocab, text.encode("utf-8"), b"root")
+        if not parsed:
+            raise InvalidRequest(
+                f"The {param} cannot be turned into a grammar for the local model.", param=param
+            )
+        llama_cpp.llama_sampler_free(parsed)
+        grammar = LlamaGrammar.from_string(text, verbose=False)
+        if len(self._grammar_cache) < 256:
+            self._grammar_cache[key] = grammar
         return grammar
 
     def _build_formatter(self) -> Any:
@@ -188,6 +238,7 @@ class LocalProvider(ChatAndText):
         llama = self.engine.llama
         model = llama._model
         template = llama.metadata.get("tokenizer.chat_template") or CHATML_TEMPLATE
+        self._native_tools = template_renders_tools(template)
         return Jinja2ChatFormatter(
             template=template,
             eos_token=model.token_get_text(model.token_eos()),
@@ -195,21 +246,14 @@ class LocalProvider(ChatAndText):
         )
 
 
-@functools.lru_cache(maxsize=1)
-def _json_object_grammar() -> Any:
-    from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
+def json_schema_gbnf(schema_json: str) -> str:
+    """GBNF for any JSON object (empty key) or for one JSON schema."""
+    from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf
 
-    return LlamaGrammar.from_string(JSON_GBNF, verbose=False)
-
-
-def compile_json_grammar(schema_json: str) -> Any:
-    """A grammar for any JSON object (empty key) or for one JSON schema."""
     if not schema_json:
-        return _json_object_grammar()
-    from llama_cpp.llama_grammar import LlamaGrammar
-
+        return str(JSON_GBNF)
     try:
-        return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+        return str(json_schema_to_gbnf(schema_json))
     except Exception as error:
         raise InvalidRequest(
             f"Invalid JSON schema in response_format: {error}",
@@ -236,8 +280,8 @@ def reject_unsupported_chat_fields(model: str, request: ChatCompletionRequest) -
     """A field we cannot honour is refused, never silently dropped."""
     if request.n is not None and request.n > 1:
         raise _unsupported(model, "n", "n > 1 (one choice per request)")
-    if request.tools or request.functions:
-        raise _unsupported(model, "tools", "tool calling")
+    if request.functions or request.function_call is not None:
+        raise _unsupported(model, "functions", "the deprecated `functions` (use `tools`)")
     if request.logprobs:
         raise _unsupported(model, "logprobs", "logprobs")
     if request.logit_bias:

@@ -20,7 +20,7 @@ import random
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 # OpenMP worker threads spin while waiting; next to the HTTP server on a small machine that
 # collapses decode speed. Must be set before llama.cpp's OpenMP runtime starts.
@@ -31,6 +31,16 @@ from switchgear.schema.errors import GatewayError, Overloaded
 from switchgear.schema.generation import FINISH_LENGTH, FINISH_STOP, Delta, Usage
 
 log = logging.getLogger("switchgear.local")
+
+
+class TextScanner(Protocol):
+    """Decides which generated text is emitted and when the answer stops (StopScanner's shape)."""
+
+    stopped: bool
+
+    def feed(self, text: str) -> str: ...
+
+    def flush(self) -> str: ...
 
 
 @dataclass(slots=True)
@@ -54,6 +64,8 @@ class GenerationJob:
     grammar: Any = None
     index: int = 0
     cancelled: threading.Event = field(default_factory=threading.Event)
+    # Replaces the StopScanner over `stop`, e.g. one that ends text but never a tool call.
+    scanner: TextScanner | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -81,7 +93,8 @@ class _Sequence:
     logits_index: int = -1
     generated: int = 0
     decoder: Any = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
-    scanner: StopScanner | None = None
+    scanner: TextScanner | None = None
+    grammar: Any = None  # a llama.cpp grammar sampler, outside the chain (see _sample_constrained)
 
 
 class LocalEngine:
@@ -94,6 +107,8 @@ class LocalEngine:
         self._pending_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+        self._candidates: Any = None
+        self._probe: Any = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -101,7 +116,7 @@ class LocalEngine:
         """Loads the model (blocking; call off the event loop) and starts the worker thread."""
         import llama_cpp
         from llama_cpp import Llama
-        from llama_cpp._internals import LlamaContext
+        from llama_cpp._internals import LlamaContext, LlamaTokenDataArray
 
         s = self.settings
         # The Llama object serves tokenizer, metadata and chat template; its own context is
@@ -123,6 +138,10 @@ class LocalEngine:
         self._context = LlamaContext(model=self._llama._model, params=params, verbose=False)
         self._batch = llama_cpp.llama_batch_init(params.n_batch, 0, 1)
         self._batch_capacity = params.n_batch
+        self._candidates = LlamaTokenDataArray(n_vocab=self._llama.n_vocab())
+        self._probe = llama_cpp.llama_token_data_array(
+            data=(llama_cpp.llama_token_data * 1)(), size=1, selected=-1, sorted=False
+        )
         self._thread = threading.Thread(target=self._work, name="llama-worker", daemon=True)
         self._thread.start()
         self._ready.set()
@@ -158,6 +177,7 @@ class LocalEngine:
         stop: list[str],
         grammar: Any = None,
         index: int = 0,
+        scanner: TextScanner | None = None,
     ) -> AsyncIterator[Delta]:
         """Streams one answer. Leaving the iteration early cancels the job."""
         loop = asyncio.get_running_loop()
@@ -166,7 +186,9 @@ class LocalEngine:
         def emit(item: Delta | BaseException) -> None:
             loop.call_soon_threadsafe(inbox.put_nowait, item)
 
-        job = GenerationJob(tokens, max_tokens, sampling, stop, emit, grammar, index)
+        job = GenerationJob(
+            tokens, max_tokens, sampling, stop, emit, grammar, index, scanner=scanner
+        )
         self._submit(job)
         try:
             while True:
@@ -240,16 +262,24 @@ class LocalEngine:
                 self._finish(sequence, free_slots)
 
     def _start(self, job: GenerationJob, slot: int) -> _Sequence:
+        import llama_cpp
         from llama_cpp._internals import LlamaSampler
 
         s = job.sampling
+        grammar = None
+        if job.grammar is not None:
+            grammar = llama_cpp.llama_sampler_init_grammar(
+                self._llama._model.vocab,
+                job.grammar._grammar.encode("utf-8"),
+                job.grammar._root.encode("utf-8"),
+            )
+            if not grammar:  # llama.cpp logged the parse error
+                raise ValueError("the grammar does not parse")
         sampler: Any = LlamaSampler()  # type: ignore[no-untyped-call]
         if s.presence_penalty or s.frequency_penalty:
             sampler.add_penalties(
                 self._llama.n_vocab(), 64, 1.0, s.frequency_penalty, s.presence_penalty
             )
-        if job.grammar is not None:
-            sampler.add_grammar(self._llama._model, job.grammar)
         if s.temperature <= 0:
             sampler.add_greedy()
         else:
@@ -259,7 +289,8 @@ class LocalEngine:
             sampler.add_temp(s.temperature)
             sampler.add_dist(s.seed if s.seed is not None else random.getrandbits(31))
         self._context.kv_cache_seq_rm(slot, -1, -1)
-        return _Sequence(job, slot, sampler, list(job.tokens), scanner=StopScanner(job.stop))
+        scanner = job.scanner if job.scanner is not None else StopScanner(job.stop)
+        return _Sequence(job, slot, sampler, list(job.tokens), scanner=scanner, grammar=grammar)
 
     def _step(self, active: list[_Sequence]) -> list[_Sequence]:
         """One `llama_decode`: a token for every answering sequence, then prompt slices."""
@@ -310,7 +341,17 @@ class LocalEngine:
         """Samples the next token of one sequence; True when its answer is complete."""
         import llama_cpp
 
-        token = sequence.sampler.sample(self._context, sequence.logits_index)
+        if sequence.grammar is None:
+            token = sequence.sampler.sample(self._context, sequence.logits_index)
+        else:
+            try:
+                token = self._sample_constrained(sequence)
+            except Exception as error:  # fails this answer, not the batch
+                log.exception("constrained sampling failed")
+                sequence.job.emit(
+                    GatewayError(f"Local generation failed: {error}", code="engine_error")
+                )
+                return True
         sequence.logits_index = -1
         job, scanner = sequence.job, sequence.scanner
         assert scanner is not None
@@ -327,6 +368,54 @@ class LocalEngine:
             return self._complete(sequence, FINISH_LENGTH)
         return False
 
+    def _sample_constrained(self, sequence: _Sequence) -> int:
+        """Samples as the chain would, then asks the grammar about that one token; only when
+        it refuses are all the vocabulary's tokens masked and the chain run again. Masking
+        first costs ~13 ms a token on 2 cores (49k candidates), more than the decode; most
+        tokens of free text or of a well-prompted call pass, so this keeps near-free speed.
+        The result has the constrained distribution: a refused draw resamples from it."""
+        import llama_cpp
+
+        logits = llama_cpp.llama_get_logits_ith(self._context.ctx, sequence.logits_index)
+        chain, grammar = sequence.sampler.sampler, sequence.grammar
+        token = self._chain_pick(chain, None, logits)
+        if not self._grammar_allows(grammar, token):
+            token = self._chain_pick(chain, grammar, logits)
+            if not self._grammar_allows(grammar, token):
+                raise RuntimeError("the grammar allows no token here")
+        llama_cpp.llama_sampler_accept(grammar, token)
+        llama_cpp.llama_sampler_accept(chain, token)
+        return token
+
+    def _chain_pick(self, chain: Any, grammar: Any, logits: Any) -> int:
+        import ctypes
+
+        import llama_cpp
+        import numpy as np
+
+        candidates = self._candidates
+        candidates.copy_logits(np.ctypeslib.as_array(logits, shape=(candidates.n_vocab,)))
+        array = candidates.candidates
+        # Samplers may move `data`; point it back at our buffer before every pass.
+        array.data = candidates.candidates_data.ctypes.data_as(llama_cpp.llama_token_data_p)
+        array.selected = -1
+        if grammar is not None:
+            llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
+        llama_cpp.llama_sampler_apply(chain, ctypes.byref(array))
+        return int(array.data[array.selected].id)
+
+    def _grammar_allows(self, grammar: Any, token: int) -> bool:
+        import ctypes
+        import math
+
+        import llama_cpp
+
+        probe = self._probe
+        probe.data[0].id, probe.data[0].logit, probe.data[0].p = token, 0.0, 0.0
+        probe.size, probe.selected, probe.sorted = 1, -1, False
+        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(probe))
+        return not math.isinf(probe.data[0].logit)
+
     def _complete(self, sequence: _Sequence, finish: str) -> bool:
         scanner = sequence.scanner
         assert scanner is not None
@@ -341,7 +430,12 @@ class LocalEngine:
         return True
 
     def _finish(self, sequence: _Sequence, free_slots: list[int]) -> None:
+        import llama_cpp
+
         self._context.kv_cache_seq_rm(sequence.slot, -1, -1)
         sequence.sampler.close()
+        if sequence.grammar is not None:
+            llama_cpp.llama_sampler_free(sequence.grammar)
+            sequence.grammar = None
         free_slots.append(sequence.slot)
         self._done()

@@ -339,9 +339,12 @@ def _add_text_rules(converter: Any) -> None:
 
 
 def _converter() -> Any:
-    from llama_cpp.llama_grammar import SchemaConverter
+    from llama_cpp import llama_grammar
 
-    class ToolSchemaConverter(SchemaConverter):  # type: ignore[misc]
+    # Untyped upstream code: subclassed through Any, so its methods are Any here too.
+    upstream: Any = llama_grammar.SchemaConverter
+
+    class ToolSchemaConverter(upstream):  # type: ignore[misc]
         def visit(self, schema: dict[str, Any], name: str) -> Any:
             numeric = schema.get("type") in ("integer", "number")
             if numeric and _bounded(schema) and not {"enum", "const"} & set(schema):

@@ -7,6 +7,10 @@ before the rest of their user turn, `tool_use` blocks become assistant `tool_cal
 caching hints (`cache_control`) and the signatures of earlier thinking blocks mean nothing to
 another provider and are dropped; a field that would change the answer and cannot be honoured
 is refused with a 400 naming it.
+
+Claude Code (2.1) also sends `role: "system"` turns between the others (its environment
+notes), `output_config` (effort, structured output) and tools marked `defer_loading`; see
+`tests/clients/test_claude_code.py` for a whole request as it arrives.
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ from switchgear.schema.messages import (
     TextPart,
     ToolCall,
 )
-from switchgear.schema.requests import ChatCompletionRequest
+from switchgear.schema.requests import (
+    ChatCompletionRequest,
+    JsonSchemaFormat,
+    ResponseFormatJsonSchema,
+)
 
 Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 CacheControl = dict[str, Any] | None
@@ -86,7 +94,8 @@ Block = (
 
 
 class AnthropicMessage(msgspec.Struct):
-    role: Literal["user", "assistant"]
+    # `system` turns mid-conversation: what Claude Code sends for its environment notes.
+    role: Literal["user", "assistant", "system"]
     content: str | list[Block]
 
 
@@ -100,6 +109,10 @@ class AnthropicTool(msgspec.Struct, kw_only=True):
     type: str | None = None
     cache_control: CacheControl = None
     strict: bool | None = None
+    # Anthropic keeps a deferred tool out of the model's context until a tool search brings
+    # it in; no other provider has that search, so a deferred tool is not forwarded at all.
+    defer_loading: bool | None = None
+    input_examples: list[dict[str, Any]] | None = None
 
 
 class ToolChoice(msgspec.Struct, kw_only=True):
@@ -112,6 +125,26 @@ class Metadata(msgspec.Struct):
     user_id: str | None = None
 
 
+class OutputConfig(msgspec.Struct, kw_only=True):
+    """`output_config`: `effort` tunes how hard Anthropic's own models think (nothing another
+    model can use, like `thinking`); `format` asks for JSON output and is honoured."""
+
+    effort: str | None = None
+    format: dict[str, Any] | None = None
+
+    def response_format(self) -> ResponseFormatJsonSchema | None:
+        if self.format is None:
+            return None
+        if self.format.get("type") != "json_schema" or not isinstance(
+            self.format.get("schema"), dict
+        ):
+            raise InvalidRequest(
+                'output_config.format: use {"type": "json_schema", "schema": {...}}.',
+                param="output_config.format",
+            )
+        return ResponseFormatJsonSchema(JsonSchemaFormat("output", self.format["schema"]))
+
+
 class _Common(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     model: Annotated[str, msgspec.Meta(min_length=1)]
     messages: Annotated[list[AnthropicMessage], msgspec.Meta(min_length=1)]
@@ -121,6 +154,7 @@ class _Common(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Extended thinking is a feature of Anthropic's own models: accepted, not forwarded.
     thinking: dict[str, Any] | None = None
     mcp_servers: list[dict[str, Any]] | None = None
+    output_config: OutputConfig | None = None
 
     def chat_messages(self) -> list[Message]:
         messages: list[Message] = []
@@ -135,8 +169,13 @@ class _Common(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         """(tools, tool_choice, parallel_tool_calls) in OpenAI's shape."""
         if self.mcp_servers:
             raise _unsupported("mcp_servers", "`mcp_servers` (use the gateway's /mcp door)")
-        tools = [_tool(tool, k) for k, tool in enumerate(self.tools or ())] or None
         choice = self.tool_choice
+        forced = choice.name if choice is not None and choice.type == "tool" else None
+        tools = [
+            _tool(tool, k)
+            for k, tool in enumerate(self.tools or ())
+            if not tool.defer_loading or tool.name == forced
+        ] or None
         if choice is None:
             return tools, None, None
         parallel = False if choice.disable_parallel_tool_use else None
@@ -186,6 +225,7 @@ class MessagesRequest(_Common, forbid_unknown_fields=True, kw_only=True):
             tools=tools,
             tool_choice=tool_choice,
             parallel_tool_calls=parallel,
+            response_format=self.output_config.response_format() if self.output_config else None,
         )
 
 
@@ -234,6 +274,8 @@ def _translate(message: AnthropicMessage, position: int) -> list[Message]:
     where = f"messages.{position}.content"
     if isinstance(message.content, str):
         return [Message(role=message.role, content=message.content)]
+    if message.role == "system":
+        return [Message(role="system", content=_system_text(_text_blocks(message.content, where)))]
     if message.role == "assistant":
         return [_assistant(message.content, where)]
     results: list[Message] = []
@@ -253,6 +295,13 @@ def _translate(message: AnthropicMessage, position: int) -> list[Message]:
     if parts:
         results.append(Message(role="user", content=_content(parts)))
     return results
+
+
+def _text_blocks(blocks: list[Block], where: str) -> list[TextBlock]:
+    texts = [block for block in blocks if isinstance(block, TextBlock)]
+    if len(texts) != len(blocks):
+        raise InvalidRequest(f"{where}: a system turn holds text blocks only.", param=where)
+    return texts
 
 
 def _assistant(blocks: list[Block], where: str) -> Message:

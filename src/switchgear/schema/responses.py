@@ -1,11 +1,11 @@
 """OpenAI Responses API request bodies (`POST /v1/responses`), decoded by msgspec and
 translated into the chat request every other door speaks.
 
-Input items map onto chat messages: `message` items onto messages, `function_call` items onto
-the assistant's `tool_calls`, `function_call_output` items onto `role: tool` messages.
-Reasoning items are the upstream model's own and are dropped. OpenAI's hosted tools
-(web search, file search, computer use, code interpreter) run on OpenAI's side; no other
-provider can run them, so they are refused with a 400 naming them.
+Input items map onto chat messages: `message` items onto messages, call items
+(`function_call`, `custom_tool_call`, `local_shell_call`) onto the assistant's `tool_calls`,
+their outputs onto `role: tool` messages. Reasoning items are the upstream model's own and are
+dropped. How tools translate, and why OpenAI's hosted tools are left out rather than refused,
+is in `responses_tools.py`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,11 @@ from switchgear.schema.errors import InvalidRequest
 from switchgear.schema.messages import (
     ContentPart,
     FilePart,
-    FunctionCall,
     ImagePart,
     ImageUrl,
     Message,
     RefusalPart,
     TextPart,
-    ToolCall,
 )
 from switchgear.schema.requests import (
     ChatCompletionRequest,
@@ -34,6 +32,16 @@ from switchgear.schema.requests import (
     ResponseFormatJsonObject,
     ResponseFormatJsonSchema,
     ResponseFormatText,
+)
+from switchgear.schema.responses_tools import (
+    CALL_ITEMS,
+    HOSTED,
+    OUTPUT_ITEMS,
+    ToolTable,
+    call_of,
+    chat_tool_choice,
+    output_call_id,
+    tool_table,
 )
 
 Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
@@ -84,6 +92,8 @@ class ResponsesRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     top_logprobs: int | None = None
     conversation: Any = None
     prompt: dict[str, Any] | None = None
+    # Codex's per-turn labels (session, turn, window ids) for OpenAI's side; nothing to act on.
+    client_metadata: dict[str, Any] | None = None
 
     def input_items(self) -> list[dict[str, Any]]:
         """This request's own input as items (a string is one user message)."""
@@ -105,6 +115,14 @@ class ResponsesRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
         if self.input is None and self.previous_response_id is None:
             raise InvalidRequest("Missing required parameter: 'input'.", param="input")
 
+    def tool_table(self) -> ToolTable:
+        """This request's tools as chat tools (see `responses_tools.py`)."""
+        table = tool_table(self.tools)
+        choice = self.tool_choice
+        if not table.tools and isinstance(choice, dict) and choice.get("type") in HOSTED:
+            chat_tool_choice(choice, table)  # refuses it: all that is left to force is gone
+        return table
+
     def to_chat(self, history: list[dict[str, Any]]) -> ChatCompletionRequest:
         """The chat request for `history` (earlier items of the conversation) and this input."""
         self.reject_unsupported()
@@ -117,7 +135,8 @@ class ResponsesRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
             _append(messages, item, where)
         if not any(m.role != "system" for m in messages):
             raise InvalidRequest("The input holds no message.", param="input")
-        tools = [_tool(t, k) for k, t in enumerate(self.tools or ())] or None
+        table = self.tool_table()
+        tools = table.tools or None
         return ChatCompletionRequest(
             model=self.model,
             messages=messages,
@@ -128,11 +147,32 @@ class ResponsesRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
             user=self.user,
             safety_identifier=self.safety_identifier,
             tools=tools,
-            tool_choice=_tool_choice(self.tool_choice, tools) if tools else None,
+            tool_choice=chat_tool_choice(self.tool_choice, table) if tools else None,
             parallel_tool_calls=self.parallel_tool_calls if tools else None,
             response_format=_format(self.text),
             metadata=self.metadata,
         )
+
+
+# Reasoning is the upstream model's own (encrypted for OpenAI's); a hosted tool's call and
+# results (searches run inside OpenAI) have no counterpart another model could read.
+_NOT_FORWARDED = frozenset(
+    {
+        "reasoning",
+        "web_search_call",
+        "file_search_call",
+        "code_interpreter_call",
+        "image_generation_call",
+        "computer_call",
+        "computer_call_output",
+        "mcp_list_tools",
+        "mcp_call",
+        "mcp_approval_request",
+        "mcp_approval_response",
+        "tool_search_call",
+        "tool_search_output",
+    }
+)
 
 
 def _unsupported(param: str, what: str) -> InvalidRequest:
@@ -145,11 +185,8 @@ def _append(messages: list[Message], item: dict[str, Any], where: str) -> None:
     kind = item.get("type", "message" if "role" in item else None)
     if kind == "message":
         messages.append(_message(item, where))
-    elif kind == "function_call":
-        call = ToolCall(
-            id=_string(item, "call_id", where),
-            function=FunctionCall(_string(item, "name", where), str(item.get("arguments") or "{}")),
-        )
+    elif kind in CALL_ITEMS:
+        call = call_of(item, where)
         last = messages[-1] if messages else None
         if last is not None and last.role == "assistant":
             messages[-1] = msgspec.structs.replace(
@@ -157,29 +194,18 @@ def _append(messages: list[Message], item: dict[str, Any], where: str) -> None:
             )
         else:
             messages.append(Message(role="assistant", content=None, tool_calls=[call]))
-    elif kind == "function_call_output":
+    elif kind in OUTPUT_ITEMS:
         output = item.get("output")
         text = output if isinstance(output, str) else _output_text(output, where)
-        messages.append(
-            Message(role="tool", tool_call_id=_string(item, "call_id", where), content=text)
-        )
-    elif kind == "reasoning":
-        return  # the upstream model's own; nothing another model can use
+        call_id = output_call_id(item, where)
+        messages.append(Message(role="tool", tool_call_id=call_id, content=text))
+    elif kind in _NOT_FORWARDED:
+        return  # the upstream model's own, or a hosted tool's; nothing another model can use
     else:
         raise InvalidRequest(
-            f"Invalid input item type {kind!r}: use message, function_call or "
-            "function_call_output.",
+            f"Invalid input item type {kind!r}: use message, a tool call or its output.",
             param=f"{where}.type",
         )
-
-
-def _string(item: dict[str, Any], name: str, where: str) -> str:
-    value = item.get(name)
-    if not isinstance(value, str) or not value:
-        raise InvalidRequest(
-            f"Missing required parameter: '{where}.{name}'.", param=f"{where}.{name}"
-        )
-    return value
 
 
 def _message(item: dict[str, Any], where: str) -> Message:
@@ -228,42 +254,6 @@ def _output_text(output: Any, where: str) -> str:
         parts = [_part(p, f"{where}.output[{k}]") for k, p in enumerate(output)]
         return "".join(p.text for p in parts if isinstance(p, TextPart))
     raise InvalidRequest(f"Invalid type for '{where}.output'.", param=f"{where}.output")
-
-
-def _tool(tool: dict[str, Any], k: int) -> dict[str, Any]:
-    kind = tool.get("type")
-    if kind != "function":
-        raise _unsupported(f"tools[{k}].type", f"Hosted tools of type {kind!r}")
-    name = tool.get("name")
-    if not isinstance(name, str) or not name:
-        raise InvalidRequest(
-            f"Missing required parameter: 'tools[{k}].name'.", param=f"tools[{k}].name"
-        )
-    function: dict[str, Any] = {
-        "name": name,
-        "parameters": tool.get("parameters") or {"type": "object", "properties": {}},
-    }
-    if tool.get("description"):
-        function["description"] = tool["description"]
-    if tool.get("strict") is not None:
-        function["strict"] = tool["strict"]
-    return {"type": "function", "function": function}
-
-
-def _tool_choice(choice: str | dict[str, Any] | None, tools: list[dict[str, Any]]) -> Any:
-    if choice is None or choice in ("auto", "none", "required"):
-        return choice
-    if isinstance(choice, dict) and choice.get("type") == "function":
-        name = choice.get("name")
-        if not any(t["function"]["name"] == name for t in tools):
-            raise InvalidRequest(
-                f"Tool choice '{name}' not found in 'tools' parameter.", param="tool_choice"
-            )
-        return {"type": "function", "function": {"name": name}}
-    raise InvalidRequest(
-        "Invalid value for 'tool_choice': use auto, none, required or a function.",
-        param="tool_choice",
-    )
 
 
 def _format(text: TextOptions | None) -> ResponseFormat | None:
