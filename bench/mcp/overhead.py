@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +91,17 @@ def main() -> None:
         try:
             key = gateway.admin(ADMIN, "POST", "/keys", json={"name": "bench"}).json()["key"]
             auth = {"authorization": f"Bearer {key}"}
-            paths: list[tuple[str, Callable[[str], Awaitable[list[float]]]]] = [
-                ("direct", lambda m: timed_calls(direct_url, {"x-tool-token": TOKEN}, "add", m, calls)),
-                ("gateway → http", lambda m: timed_calls(f"{gateway.base_url}/mcp", auth, "http__add", m, calls)),
-                ("gateway → stdio", lambda m: timed_calls(f"{gateway.base_url}/mcp", auth, "stdio__add", m, calls)),
-            ]  # fmt: skip
+            door = f"{gateway.base_url}/mcp"
+            paths = [  # (name, URL, headers, tool)
+                ("direct", direct_url, {"x-tool-token": TOKEN}, "add"),
+                ("gateway → http", door, auth, "http__add"),
+                ("gateway → stdio", door, auth, "stdio__add"),
+            ]
             results: dict[tuple[str, str], Any] = {}
             for mode in ("legacy", "auto"):
-                for name, run in paths:
-                    results[(name, mode)] = summary(anyio.run(run, mode))
+                for name, url, headers, tool in paths:
+                    samples = anyio.run(timed_calls, url, headers, tool, mode, calls)
+                    results[(name, mode)] = summary(samples)
         finally:
             gateway.stop()
     finally:

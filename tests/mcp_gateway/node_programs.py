@@ -6,11 +6,10 @@
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,37 +32,36 @@ class NodePrograms:
         return self.inspector.parent
 
 
-def _cache() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    versions = "-".join(v for v in PACKAGES.values())
-    return base / "switchgear" / "npm" / versions
-
-
-def _installed(prefix: Path) -> bool:
-    for name, version in PACKAGES.items():
-        manifest = prefix / "node_modules" / name / "package.json"
-        if not manifest.is_file() or json.loads(manifest.read_text())["version"] != version:
-            return False
-    return True
+CACHE = Path.home() / ".cache" / "switchgear" / "npm"  # shared with tests/clients/npm_tools.py
+_DONE = ".installed"  # written last: a folder without it is an interrupted install
 
 
 def install() -> NodePrograms:
+    """The programs, installed into the cache when this machine lacks them. The install goes to
+    a temporary folder that is renamed into place once it worked."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         raise RuntimeError("Node.js and npm are needed for the MCP tests (.ci/run installs them)")
-    prefix = _cache()
-    prefix.mkdir(parents=True, exist_ok=True)
-    with (prefix / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one install, whoever asks first
-        if not _installed(prefix):
+    folder = CACHE / ("mcp-tests@" + "-".join(PACKAGES.values()))
+    if not (folder / _DONE).is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=CACHE))
+        try:
             specs = [f"{name}@{version}" for name, version in PACKAGES.items()]
-            subprocess.run(
-                [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", *specs],
-                check=True,
+            done = subprocess.run(
+                [npm, "install", "--prefix", str(staging), "--no-audit", "--no-fund", *specs],
                 capture_output=True,
+                text=True,
                 timeout=600,
             )
-    modules = prefix / "node_modules" / "@modelcontextprotocol"
+            if done.returncode != 0:
+                raise RuntimeError(f"npm install {' '.join(specs)} failed:\n{done.stderr[-4000:]}")
+            (staging / _DONE).touch()
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(staging, folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    modules = folder / "node_modules" / "@modelcontextprotocol"
     return NodePrograms(
         node,
         everything=modules / "server-everything" / "dist" / "index.js",

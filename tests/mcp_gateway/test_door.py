@@ -10,7 +10,7 @@ import httpx
 import pytest
 from mcp import MCPError
 
-from tests.mcp_gateway.conftest import McpGateway, mcp_client, text_of
+from tests.mcp_gateway.conftest import ADMIN, McpGateway, mcp_client, text_of
 
 PY_TOOLS = {
     "py__add",
@@ -180,3 +180,24 @@ def test_rate_limits_count_every_trip(mcp_gateway: McpGateway) -> None:
     assert listed > 0 and done == "1"
     assert limited.code == -32011 and limited.data["status"] == 429
     assert limited.message.startswith("Rate limit reached for key:")
+
+
+def test_a_keys_tools_are_set_and_changed_through_the_admin_api(mcp_gateway: McpGateway) -> None:
+    process = mcp_gateway.process
+    created = process.admin(ADMIN, "POST", "/keys", json={"allowed_tools": ["py__add"]}).json()
+    secret, key_id = created["key"], created["id"]
+    assert created["allowed_tools"] == ["py__add"]
+
+    async def names() -> set[str]:
+        async with mcp_client(mcp_gateway.url, secret) as client:
+            return {tool.name for tool in (await client.list_tools()).tools}
+
+    assert anyio.run(names) == {"py__add"}
+    changed = process.admin(
+        ADMIN, "PATCH", f"/keys/{key_id}", json={"allowed_tools": ["everything__*"]}
+    )
+    assert changed.json()["allowed_tools"] == ["everything__*"]
+    every = {name for name in anyio.run(_names, mcp_gateway, "full") if "everything__" in name}
+    assert anyio.run(names) == every
+    kept = process.admin(ADMIN, "PATCH", f"/keys/{key_id}", json={"metadata": {"owner": "ops"}})
+    assert kept.json()["allowed_tools"] == ["everything__*"]  # new metadata keeps the tools

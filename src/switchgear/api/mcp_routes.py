@@ -52,7 +52,7 @@ REQUEST_META = "switchgear/request_id"  # in a result's `_meta`: its ledger row
 # Failures the caller's model can act on: reported inside the tool's result.
 _IN_RESULT = (GuardBlocked, GuardUnavailable, ServerUnavailable, ToolTimeout)
 INSTRUCTIONS = (
-    "Tools of the MCP servers behind this Switchgear gateway, named <server>__<tool>. "
+    "Tools of the MCP servers behind this Switchgear gateway, named <server>{separator}<tool>. "
     "Only the tools this API key may call are listed."
 )
 
@@ -63,7 +63,7 @@ class McpDoor:
         server: Server[Any] = Server(
             "switchgear",
             version=__version__,
-            instructions=INSTRUCTIONS,
+            instructions=INSTRUCTIONS.format(separator=gateway.config.mcp.separator),
             # For the 2026-07-28 wire's header checks: a look-up, instead of a tools/list trip.
             get_tool_input_schema=gateway.mcp.input_schema,
         )
