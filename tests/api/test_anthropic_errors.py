@@ -69,7 +69,8 @@ def assert_anthropic_error(response: httpx.Response, status: int, kind: str) -> 
         ({"model": "default", "max_tokens": 0, "messages": HI}, "max_tokens"),
         ({"model": "default", "max_tokens": 5, "messages": "hi"}, "messages"),
         (
-            {"model": "default", "max_tokens": 5, "messages": [{"role": "system", "content": "x"}]},
+            # `system` turns are taken (Claude Code sends them); `tool` is OpenAI's, not theirs.
+            {"model": "default", "max_tokens": 5, "messages": [{"role": "tool", "content": "x"}]},
             "role",
         ),
         ({"model": "default", "max_tokens": 5, "messages": HI, "temperature": 1.5}, "temperature"),

@@ -40,9 +40,6 @@ providers:
 models:
   - {{id: claude-fake, provider: claude, upstream_model: claude-sonnet-4-5}}
   - {{id: gpt-fake, provider: api, upstream_model: gpt-4o-mini}}
-server:
-  # Claude Code's system prompt and tool descriptions run to ~60k characters.
-  max_text_chars: 400000
 """
 COMMAND = "echo hello-from-tool > out.txt && cat out.txt"
 SCRIPT = AgentScript(

@@ -22,7 +22,7 @@ from switchgear.providers.local_tool_grammar import (
     numeric_rule,
     tool_call_grammar,
 )
-from switchgear.providers.local_tool_reader import ContentStops, ToolCallReader
+from switchgear.providers.local_tool_reader import ToolAnswerScanner, ToolCallReader
 from switchgear.providers.local_tools import plan_tools, prompt_messages
 from switchgear.schema.errors import InvalidRequest
 from switchgear.schema.generation import Delta, Usage
@@ -377,7 +377,7 @@ def test_auto_answers_with_text_or_valid_calls(client: OpenAI) -> None:
         reply = client.chat.completions.create(
             model="default",
             messages=[{"role": "user", "content": PROMPTS[name]}],
-            tools=[tool(n) for n in ("get_weather", name)],  # type: ignore[misc]
+            tools=[tool(n) for n in dict.fromkeys(["get_weather", name])],  # type: ignore[misc]
             max_tokens=150,
             seed=seed,
         )
@@ -423,9 +423,13 @@ def test_a_tool_result_gets_a_text_answer(client: OpenAI) -> None:
     )
     assert second.choices[0].message.tool_calls is None
     assert second.choices[0].message.content
-    # The call and its result were in the prompt: it grew by more than the new turn alone.
-    assert first.usage is not None and second.usage is not None
-    assert second.usage.prompt_tokens > 40
+    alone = client.chat.completions.create(
+        model="default", messages=messages[:1], max_tokens=1, seed=3
+    )
+    # The call and its result were written into the prompt, not dropped.
+    assert alone.usage is not None and second.usage is not None
+    result_tokens = 20  # <tool_call>...</tool_call> and <tool_response>...</tool_response>
+    assert second.usage.prompt_tokens > alone.usage.prompt_tokens + result_tokens
 
 
 BAD_TOOLS = [
@@ -641,7 +645,7 @@ def test_tools_calls_and_results_are_written_in_the_hermes_convention() -> None:
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     system = messages[0]["content"]
     assert system.startswith("Be brief.\n\n# Tools\n")
-    listed = json.dumps(tool("get_time"))
+    listed = json.dumps(tool("get_time"), separators=(",", ":"))
     assert f"<tools>\n{listed}\n</tools>" in system
     assert messages[2]["content"] == (
         '<tool_call>\n{"name": "get_time", "arguments": {}}\n</tool_call>\n'
@@ -721,24 +725,54 @@ def test_the_reader_leaves_plain_text_and_cut_calls_alone() -> None:
 
 
 def test_stop_sequences_end_the_text_but_never_a_call() -> None:
-    scanner = ContentStops(["\n", "}"])
+    scanner = ToolAnswerScanner(["\n", "}"], max_tokens=100)
     call = '<tool_call>\n{"name": "f", "arguments": {}}\n</tool_call>'
     assert scanner.feed("ok <tool_") == "ok "
     assert scanner.feed(call[6:]) == call
     assert not scanner.stopped
-    stopped = ContentStops(["\n"])
+    stopped = ToolAnswerScanner(["\n"], max_tokens=100)
     assert stopped.feed("one\ntwo") == "one" and stopped.stopped
 
 
+def call_text(arguments: str) -> str:
+    return f'<tool_call>\n{{"name": "f", "arguments": {arguments}}}\n</tool_call>'
+
+
 def test_a_repeated_call_is_dropped_and_ends_the_answer() -> None:
-    halted: list[bool] = []
-    reader = ToolCallReader(on_repeat=lambda: halted.append(True))
-    call = '<tool_call>\n{"name": "f", "arguments": {"a": 1}}\n</tool_call>'
-    answer = [call, "\n", call.replace("1", "2"), "\n", call, "\n<tool_call>\n{"]
+    answer = [call_text('{"a": 1}'), "\n", call_text('{"a": 2}'), "\n", call_text('{"a": 1}')]
+    scanner = ToolAnswerScanner([], max_tokens=100)
+    stopped = []
+    for piece in answer:
+        assert scanner.feed(piece) == piece
+        stopped.append(scanner.stopped)
+    assert stopped == [False, False, False, False, True]
+    reader = ToolCallReader()
     deltas = [reader.translate(Delta(text=piece)) for piece in answer]
-    deltas.append(reader.translate(Delta(finish_reason="stop", usage=Usage(1, 6))))
+    deltas.append(reader.translate(Delta(finish_reason="stop", usage=Usage(1, 5))))
     calls = [c for d in deltas if d is not None for c in d.tool_calls]
-    assert halted == [True]
     assert [(c.index, c.name) for c in calls if c.id] == [(0, "f"), (1, "f")]
     assert "".join(c.arguments for c in calls if c.index == 1) == '{"a": 2}'
     assert deltas[-1] is not None and deltas[-1].finish_reason == "tool_calls"
+
+
+def test_no_call_is_begun_that_max_tokens_cannot_hold() -> None:
+    pieces = [*call_text('{"a": 1}')]  # one character a token: this call takes 61 of them
+    assert len(pieces) > 30
+    scanner = ToolAnswerScanner([], max_tokens=len(pieces) * 2)
+    for piece in pieces:
+        scanner.feed(piece)
+    assert scanner.stopped  # 61 left, and the next call may need 61 * 5 / 4 + 4 of them
+    roomy = ToolAnswerScanner([], max_tokens=len(pieces) * 3)
+    for piece in pieces:
+        roomy.feed(piece)
+    assert not roomy.stopped
+
+
+def test_a_later_call_cut_by_max_tokens_is_dropped_whole() -> None:
+    reader = ToolCallReader()
+    cut = [call_text('{"a": 1}'), "\n", call_text('{"a": 2}')[:30]]
+    deltas = [reader.translate(Delta(text=piece)) for piece in cut]
+    deltas.append(reader.translate(Delta(finish_reason="length", usage=Usage(1, 3))))
+    calls = [c for d in deltas if d is not None for c in d.tool_calls]
+    assert {c.index for c in calls} == {0}
+    assert deltas[-1] is not None and deltas[-1].finish_reason == "length"

@@ -10,7 +10,7 @@ from typing import Any
 
 from switchgear.providers.base import ChatAndText, DeltaStream
 from switchgear.providers.local_engine import EngineSettings, LocalEngine, Sampling
-from switchgear.providers.local_tool_reader import ContentStops, ToolCallReader
+from switchgear.providers.local_tool_reader import ToolAnswerScanner, ToolCallReader
 from switchgear.providers.local_tools import (
     ToolPlan,
     plan_tools,
@@ -81,15 +81,20 @@ class LocalProvider(ChatAndText):
             ):
                 yield delta
             return
-        # Stop sequences end the text before a call, never the call (ContentStops).
-        scanner = ContentStops(request.stop_sequences())
-        reader = ToolCallReader(on_repeat=scanner.halt)
+        # Stop sequences end the text before a call, never the call (ToolAnswerScanner).
+        scanner = ToolAnswerScanner(request.stop_sequences(), max_tokens)
+        reader = ToolCallReader()
         async for delta in self.engine.generate(
             tokens, max_tokens, sampling, [], grammar, scanner=scanner
         ):
             translated = reader.translate(delta)
             if translated is not None:
                 yield translated
+
+    def count_chat_tokens(self, model: str, request: ChatCompletionRequest) -> int:
+        """The prompt's size as a generation is charged for it: template, tools and all
+        (blocking; `count_tokens` calls it off the event loop)."""
+        return len(self._chat_tokens(request, plan_tools(request)))
 
     def _prepare_chat(
         self, request: ChatCompletionRequest, plan: ToolPlan | None

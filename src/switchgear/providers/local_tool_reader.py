@@ -2,9 +2,10 @@
 call, and the reader that turns the grammar-shaped text into OpenAI tool-call pieces.
 
 The grammar (local_tool_grammar.py) guarantees the shape, so the reader is a plain streaming
-scanner. It also ends answers that start repeating themselves: a 135M model allowed several
-calls tends to write the same call again and again until max_tokens, so a call identical to
-an earlier one is dropped and generation stops there (a client would only run it twice).
+scanner. Answers that may hold several calls also end early: a 135M model allowed several
+calls tends to write the same call, or small variations of it, until max_tokens. A call
+identical to an earlier one is dropped and ends the answer (a client would only run it
+twice), and no call is begun that max_tokens is unlikely to leave room for.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import dataclasses
 import json
 import re
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from switchgear.providers.local_tool_grammar import TOOL_CALL_CLOSE, TOOL_CALL_OPEN
@@ -31,22 +31,30 @@ def _held_tag_prefix(text: str) -> int:
     return 0
 
 
-class ContentStops:
-    """The engine's scanner for an answer that may hold calls: stop sequences end the text
-    before the first call, never a call (a `stop` of "\\n" would cut every call), and `halt`
-    ends the answer from outside at the next token, with the engine's usage still exact."""
+class ToolAnswerScanner:
+    """The engine's scanner (its thread, one `feed` per token) for an answer that may hold
+    calls. Stop sequences end the text before the first call, never a call (a `stop` of "\\n"
+    would cut every call). It follows the calls with a reader of its own and ends the answer
+    right after a complete call when the model repeats one, or when max_tokens could not hold
+    another call as long as the longest so far: a later call cut by the budget would be
+    dropped anyway (see ToolCallReader), so the answer ends on whole calls with the usage the
+    engine counted."""
 
-    def __init__(self, stops: list[str]) -> None:
+    def __init__(self, stops: list[str], max_tokens: int) -> None:
         self._scanner = StopScanner(stops)
         self._held = ""
         self._calling = False
+        self._calls = ToolCallReader()
+        self._budget = max_tokens
+        self._tokens = 0
+        self._last_call_end = 0
+        self._longest_call = 0
         self.stopped = False
 
-    def halt(self) -> None:
-        self.stopped = True  # read by the engine's thread after its next `feed`
-
     def feed(self, text: str) -> str:
-        if self._calling or self.stopped:
+        self._tokens += 1
+        if self._calling:
+            self._follow(text)
             return text
         buffer = self._held + text
         tag = buffer.find(TOOL_CALL_OPEN)
@@ -57,12 +65,25 @@ class ContentStops:
                 self.stopped = True
                 return before
             self._calling = True
+            self._last_call_end = self._tokens - 1
+            self._follow(buffer[tag:])
             return before + self._scanner.flush() + buffer[tag:]
         keep = _held_tag_prefix(buffer)
         self._held = buffer[len(buffer) - keep :]
         out = self._scanner.feed(buffer[: len(buffer) - keep])
         self.stopped = self._scanner.stopped
         return out
+
+    def _follow(self, text: str) -> None:
+        closed = self._calls.closed
+        self._calls.translate(Delta(text=text))
+        if self._calls.repeated:
+            self.stopped = True
+        elif self._calls.closed > closed:
+            self._longest_call = max(self._longest_call, self._tokens - self._last_call_end)
+            self._last_call_end = self._tokens
+            if self._budget - self._tokens < self._longest_call * 5 // 4 + 4:
+                self.stopped = True
 
     def flush(self) -> str:
         if self.stopped:
@@ -76,10 +97,9 @@ class ContentStops:
 class ToolCallReader:
     """Text and OpenAI tool-call pieces from the streamed answer. The first call streams as
     generated (its first piece carries the id and name); later calls are held until complete,
-    so that a repeat of an earlier call can be dropped (then `on_repeat` is called)."""
+    so that a repeat of an earlier call, or one cut by max_tokens, is dropped whole."""
 
-    def __init__(self, on_repeat: Callable[[], None] | None = None) -> None:
-        self._on_repeat = on_repeat
+    def __init__(self) -> None:
         self._state = "text"  # text -> head -> arguments -> tail -> text ... | done
         self._buffer = ""
         self._depth = 0
@@ -90,6 +110,12 @@ class ToolCallReader:
         self._held: list[ToolCallDelta] = []
         self._seen: list[tuple[str, Any]] = []
         self.calls = 0  # complete calls sent
+        self.closed = 0  # calls whose closing tag has been read
+
+    @property
+    def repeated(self) -> bool:
+        """A call repeated an earlier one: it was dropped, and the answer is over."""
+        return self._state == "done"
 
     def translate(self, delta: Delta) -> Delta | None:
         """The client's delta for one of the engine's; None when there is nothing to send yet."""
@@ -145,6 +171,7 @@ class ToolCallReader:
                     break
                 self._buffer = self._buffer[close + len(TOOL_CALL_CLOSE) :]
                 self._state = "text"
+                self.closed += 1
         return "".join(out), _merged(pieces)
 
     def _emit(self, pieces: list[ToolCallDelta], piece: ToolCallDelta) -> None:
@@ -158,8 +185,6 @@ class ToolCallReader:
         held, self._held = self._held, []
         if call in self._seen:
             self._state = "done"
-            if self._on_repeat is not None:
-                self._on_repeat()
             return
         self._seen.append(call)
         pieces.extend(held)

@@ -112,7 +112,6 @@ class AnthropicTool(msgspec.Struct, kw_only=True):
     # Anthropic keeps a deferred tool out of the model's context until a tool search brings
     # it in; no other provider has that search, so a deferred tool is not forwarded at all.
     defer_loading: bool | None = None
-    input_examples: list[dict[str, Any]] | None = None
 
 
 class ToolChoice(msgspec.Struct, kw_only=True):

@@ -13,11 +13,13 @@ Three kinds of client tool are run by the caller, so any model can drive them:
   its call comes back as a `local_shell_call` item with that `action`.
 
 Hosted tools (web search, file search, computer use, code interpreter, image generation,
-remote MCP, tool search) run inside OpenAI; no other provider can run them. They are not
-forwarded: the model answers without them, as it would with the tool switched off, and the
-reply's `x-switchgear-dropped-tools` header names what was left out. That is what lets an
-agent like Codex, which always offers `web_search`, work through the gateway. A request that
-forces a hosted tool with `tool_choice` cannot be honoured and is refused with a 400.
+remote MCP) run inside OpenAI; no other provider can run them. `tool_search` loads deferred
+tools by a protocol of its own (`tool_search_call` / `tool_search_output` items) that no
+other model speaks. None of these is forwarded: the model answers without them, as it would
+with the tool switched off, and the reply's `x-switchgear-dropped-tools` header names what
+was left out. That is what lets an agent like Codex, which always offers `web_search`, work
+through the gateway (a 400 would stop every Codex turn). A request that forces a dropped
+tool with `tool_choice` cannot be honoured and is refused with a 400.
 """
 
 from __future__ import annotations
