@@ -46,7 +46,8 @@ class McpCall:
 @dataclass(slots=True)
 class LoopResult:
     answer: Answer  # the final step's answer, to iterate like any other (already ledgered)
-    listed: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # server -> tools
+    # server -> the MCP tools offered from it, under their own (unprefixed) names
+    listed: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[McpCall] = field(default_factory=list)
 
 
@@ -133,7 +134,7 @@ async def _offered(
         allowed_names = wanted[server]
         if allowed_names is not None and name not in allowed_names:
             continue
-        result.listed.setdefault(server, []).append(tool)
+        result.listed.setdefault(server, []).append({**tool, "name": name})
         function = {
             "name": tool["name"],
             "description": tool.get("description") or "",

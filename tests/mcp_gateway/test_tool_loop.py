@@ -158,3 +158,31 @@ def test_the_loop_is_bounded(
     assert (
         response.json()["choices"][0]["message"]["content"] == "fake-openai says: Sunny in Paris."
     )
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_response_reports_the_gateways_mcp_work_as_items(
+    looping: tuple[GatewayProcess, str], stream: bool
+) -> None:
+    gateway, key = looping
+    client = OpenAI(base_url=f"{gateway.base_url}/v1", api_key=key, max_retries=0)
+    ask: dict[str, Any] = {"model": "ext", "input": ASK[0]["content"], "tools": [PY_WEATHER]}
+    if stream:
+        events = list(client.responses.create(stream=True, **ask))
+        response = events[-1].response  # type: ignore[union-attr]
+        added = [e.item.type for e in events if e.type == "response.output_item.added"]  # type: ignore[union-attr]
+        assert added == ["mcp_list_tools", "mcp_call", "message"]
+    else:
+        response = client.responses.create(**ask)
+    listed, call, message = response.output
+    assert listed.type == "mcp_list_tools" and listed.server_label == "py"
+    assert [tool.name for tool in listed.tools] == ["weather"]
+    assert call.type == "mcp_call" and call.name == "weather"
+    assert call.output == "Sunny in Paris." and call.error is None
+    assert message.type == "message"
+    assert response.output_text == "fake-openai says: Sunny in Paris."
+    # Continuing the stored conversation works: the MCP items are history, not input.
+    followed = client.responses.create(
+        model="ext", input="thanks", previous_response_id=response.id
+    )
+    assert followed.output_text == "fake-openai says: thanks"

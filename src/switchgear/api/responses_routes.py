@@ -36,6 +36,7 @@ from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRe
 from switchgear.schema.requests import ChatCompletionRequest
 from switchgear.schema.responses import ResponsesRequest, StoredResponseRequest
 from switchgear.store.responses import StoredResponse
+from switchgear.tool_loop import LoopResult, names_mcp_servers, run_with_mcp
 from switchgear.trip import Answer
 
 DOOR = "responses"
@@ -65,6 +66,40 @@ async def _conversation(
     server = gateway.config.server
     check_input_size(chat, server.max_text_chars, server.max_items)
     return chat
+
+
+def mcp_items(looped: LoopResult) -> list[dict[str, Any]]:
+    """What the gateway's tool loop did, as the Responses API reports MCP work: the tools it
+    listed for each server, then each call with its output or error."""
+    items: list[dict[str, Any]] = []
+    for server, tools in looped.listed.items():
+        listed = [
+            {
+                "name": tool["name"],
+                "description": tool.get("description"),
+                "input_schema": tool.get("inputSchema") or {},
+                "annotations": tool.get("annotations"),
+            }
+            for tool in tools
+        ]
+        items.append(
+            {"type": "mcp_list_tools", "id": item_id("mcpl"), "server_label": server,
+             "tools": listed, "error": None}
+        )  # fmt: skip
+    for call in looped.calls:
+        items.append(
+            {
+                "type": "mcp_call",
+                "id": item_id("mcp"),
+                "server_label": call.server,
+                "name": call.tool,
+                "arguments": call.arguments,
+                "output": call.output,
+                "error": call.error,
+                "status": "failed" if call.error else "completed",
+            }
+        )
+    return items
 
 
 def _with_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -146,6 +181,9 @@ class _Responder:
         started = self.body(answer, "in_progress")
         yield sse({"type": "response.created", "response": started})
         yield sse({"type": "response.in_progress", "response": started})
+        for index, item in enumerate(self.items.output):  # the gateway's MCP calls, all done
+            yield sse({"type": "response.output_item.added", "output_index": index, "item": item})
+            yield sse({"type": "response.output_item.done", "output_index": index, "item": item})
         try:
             async for delta in answer.deltas():
                 for event in self.items.feed(delta):
@@ -173,16 +211,27 @@ async def create(request: Request) -> Response:
         gateway.pipeline.record_rejected(DOOR, error)
         raise
     responder = _Responder(gateway, decoded, owner)
+
+    async def generate() -> Answer:
+        if not names_mcp_servers(chat):
+            return await gateway.pipeline.run(chat, secret, door=DOOR)
+        try:
+            looped = await run_with_mcp(gateway, chat, secret, door=DOOR)
+        except GatewayError as error:
+            if error.recorded is None:  # refused before any of its trips began
+                gateway.pipeline.record_rejected(DOOR, error)
+            raise
+        responder.items.output.extend(mcp_items(looped))
+        return looped.answer
+
     try:
         if decoded.stream:
-            answer = await unless_disconnected(
-                request.receive, gateway.pipeline.run(chat, secret, door=DOOR)
-            )
+            answer = await unless_disconnected(request.receive, generate())
             events = responder.events(answer)
             return EventStreamResponse(events, responder.headers(answer))  # type: ignore[return-value]
 
         async def complete() -> Response:
-            answer = await gateway.pipeline.run(chat, secret, door=DOOR)
+            answer = await generate()
             body = await responder.whole(answer)
             return Response(
                 _encode(body), media_type="application/json", headers=responder.headers(answer)

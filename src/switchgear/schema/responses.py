@@ -136,7 +136,7 @@ class ResponsesRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
         if not any(m.role != "system" for m in messages):
             raise InvalidRequest("The input holds no message.", param="input")
         table = self.tool_table()
-        tools = table.tools or None
+        tools = [*table.tools, *table.mcp] or None
         return ChatCompletionRequest(
             model=self.model,
             messages=messages,

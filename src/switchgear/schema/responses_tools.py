@@ -12,8 +12,12 @@ Three kinds of client tool are run by the caller, so any model can drive them:
 - `local_shell`: a function taking the documented exec action (`command`, `workdir`, ...);
   its call comes back as a `local_shell_call` item with that `action`.
 
-Hosted tools (web search, file search, computer use, code interpreter, image generation,
-remote MCP) run inside OpenAI; no other provider can run them. `tool_search` loads deferred
+`mcp` tools name one of this gateway's own MCP servers by `server_label`; the gateway offers
+that server's tools to the model and runs the calls itself (`tool_loop.py`), reporting them as
+`mcp_list_tools` and `mcp_call` items.
+
+Hosted tools (web search, file search, computer use, code interpreter, image generation)
+run inside OpenAI; no other provider can run them. `tool_search` loads deferred
 tools by a protocol of its own (`tool_search_call` / `tool_search_output` items) that no
 other model speaks. None of these is forwarded: the model answers without them, as it would
 with the tool switched off, and the reply's `x-switchgear-dropped-tools` header names what
@@ -43,7 +47,6 @@ HOSTED = frozenset(
         "computer_use_preview",
         "code_interpreter",
         "image_generation",
-        "mcp",
         "tool_search",
     }
 )
@@ -79,6 +82,7 @@ class ToolTable:
     tools: list[dict[str, Any]] = field(default_factory=list)
     origins: dict[str, ToolOrigin] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
+    mcp: list[dict[str, Any]] = field(default_factory=list)  # MCP servers the gateway runs
 
     def origin(self, chat_name: str) -> ToolOrigin:
         return self.origins.get(chat_name) or ToolOrigin("function", chat_name)
@@ -124,6 +128,10 @@ def tool_table(tools: list[dict[str, Any]] | None) -> ToolTable:
                 "parameters": _LOCAL_SHELL_PARAMETERS,
             }
             _add(table, spec, ToolOrigin("local_shell", LOCAL_SHELL))
+        elif kind == "mcp":
+            # One of this gateway's MCP servers, by `server_label`: the gateway runs its tools
+            # (see `tool_loop.py`); it never connects to a `server_url` a caller names.
+            table.mcp.append(tool)
         elif kind in HOSTED:
             table.dropped.append(str(kind))
         else:
