@@ -565,7 +565,7 @@ def test_every_tool_grammar_parses_in_llama_cpp() -> None:
     from switchgear.providers.plugin import embedded_model_path
 
     vocab = Llama(embedded_model_path(), vocab_only=True, verbose=False)._model.vocab
-    schemas = [(n, checked_parameters(SCHEMAS[n][1], n, i)) for i, n in enumerate(NAMES)]
+    schemas = [(n, checked_parameters(SCHEMAS[n][1], n)) for n in NAMES]
     for many, text_first in [(False, False), (True, False), (True, True)]:
         grammar = tool_call_grammar(schemas, many=many, text_first=text_first)
         sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
@@ -594,8 +594,33 @@ def with_a(schema: dict[str, Any]) -> dict[str, Any]:
 )
 def test_schemas_the_grammar_cannot_enforce_are_refused(schema: dict[str, Any], param: str) -> None:
     with pytest.raises(InvalidRequest) as refused:
-        checked_parameters(schema, "p", 0)
+        checked_parameters(schema, "p")
     assert refused.value.param is not None and refused.value.param.endswith(param)
+
+
+def test_a_recursive_schema_is_cut_at_a_bounded_depth() -> None:
+    node = {
+        "type": "object",
+        "properties": {
+            "label": {"type": "string"},
+            "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}, "maxItems": 2},
+        },
+        "required": ["label"],
+    }
+    tree = {
+        "type": "object",
+        "$defs": {"Node": node},
+        "properties": {"root": {"$ref": "#/$defs/Node"}},
+    }
+    level, depth = checked_parameters(tree, "p")["properties"]["root"], 1
+    while level["properties"]["children"]["maxItems"] != 0:
+        level, depth = level["properties"]["children"]["items"], depth + 1
+    assert depth == 3  # the third level's children can only be []
+    endless = {**node, "required": ["label", "children"]}
+    endless["properties"] = {**node["properties"], "children": {"$ref": "#/$defs/Node"}}
+    with pytest.raises(InvalidRequest) as refused:
+        checked_parameters({**tree, "$defs": {"Node": endless}, "required": ["root"]}, "p")
+    assert refused.value.param == "p"
 
 
 def test_named_choice_outside_tools_and_choice_without_tools_are_refused() -> None:

@@ -64,7 +64,14 @@ class EdgeGuard:
             allow_origins=sorted(self.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["*"],
-            expose_headers=["x-request-id", "x-switchgear-model", "x-switchgear-target"],
+            expose_headers=[
+                "x-request-id",
+                "request-id",  # the Anthropic door's
+                "x-switchgear-model",
+                "x-switchgear-target",
+                "x-switchgear-tool-calls",
+                "x-switchgear-dropped-tools",
+            ],
             max_age=600,
         )
 

@@ -17,6 +17,7 @@ import copy
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from switchgear.schema.errors import InvalidRequest
@@ -25,6 +26,9 @@ TOOL_CALL_OPEN = "<tool_call>"
 TOOL_CALL_CLOSE = "</tool_call>"
 # A bound on one answer's calls, so a small model cannot repeat calls until max_tokens.
 MAX_PARALLEL_CALLS = 8
+# How often a recursive `$ref` may nest in itself: a tree three levels deep.
+MAX_REF_DEPTH = 3
+_MAX_INLINED = 200_000  # characters of a schema with its references expanded
 
 _ANNOTATIONS = frozenset(
     {"description", "title", "default", "examples", "$comment", "deprecated", "readOnly"}
@@ -49,25 +53,37 @@ _STRICT_CHAR = (
 )
 
 
-def checked_parameters(schema: Any, where: str, tool: int) -> dict[str, Any]:
-    """The tool's schema, checked and rewritten into the converter's subset (a copy)."""
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """The `$defs` a schema's references resolve to, and the references being expanded."""
+
+    defs: dict[str, Any]
+    expanding: tuple[str, ...] = ()
+
+
+def checked_parameters(schema: Any, where: str) -> dict[str, Any]:
+    """The tool's schema, checked and rewritten into the converter's subset (a copy): every
+    `$ref` inlined, a recursive one at most MAX_REF_DEPTH deep, so that the grammar and hence
+    every call is finite (a recursive tree schema otherwise grows until max_tokens)."""
     if not isinstance(schema, dict) or schema.get("type", "object") != "object":
         raise _refuse(where, "must be a JSON schema of type `object`")
-    schema = copy.deepcopy(schema)
     defs: dict[str, Any] = {}
     for key in ("$defs", "definitions"):
-        found = schema.pop(key, {})
+        found = schema.get(key, {})
         if not isinstance(found, dict):
             raise _refuse(f"{where}.{key}", "must be an object of schemas")
-        for name, sub in found.items():
-            defs[f"t{tool}-{name}"] = _normalised(sub, f"{where}.{key}.{name}", tool)
-    normalised = _normalised(schema, where, tool)
-    if defs:
-        normalised["$defs"] = defs
-    return normalised
+        defs.update({f"#/{key}/{name}": sub for name, sub in found.items()})
+    top = {k: v for k, v in schema.items() if k not in ("$defs", "definitions")}
+    checked = _normalised(copy.deepcopy(top), where, _Scope(defs))
+    if checked is None:
+        raise _refuse(where, f"nests itself more than {MAX_REF_DEPTH} deep in every case")
+    if len(json.dumps(checked)) > _MAX_INLINED:
+        raise _refuse(where, "is too large once its references are expanded")
+    return checked
 
 
-def _normalised(schema: Any, where: str, tool: int) -> dict[str, Any]:
+def _normalised(schema: Any, where: str, scope: _Scope) -> dict[str, Any] | None:
+    """The checked schema, or None where nothing can satisfy it within the depth bound."""
     if not isinstance(schema, dict):
         raise _refuse(where, "must be a JSON schema object")
     unknown = sorted(set(schema) - _ENFORCED - _ANNOTATIONS)
@@ -78,35 +94,32 @@ def _normalised(schema: Any, where: str, tool: int) -> dict[str, Any]:
         if key in out and len(out) > 1:
             raise _refuse(f"{where}.{key}", "cannot be combined with other constraints here")
     if "$ref" in out:
-        match = re.fullmatch(r"#/(?:\$defs|definitions)/([^/]+)", str(out["$ref"]))
-        if match is None:
-            raise _refuse(f"{where}.$ref", "must point into this schema's `$defs`")
-        return {"$ref": f"#/$defs/t{tool}-{match.group(1)}"}
+        ref = out["$ref"]
+        if ref not in scope.defs:
+            raise _refuse(f"{where}.$ref", "must name one of this schema's `$defs`")
+        if scope.expanding.count(ref) >= MAX_REF_DEPTH:
+            return None
+        inner = _Scope(scope.defs, (*scope.expanding, ref))
+        return _normalised(copy.deepcopy(scope.defs[ref]), f"{where}.$ref", inner)
     for key in ("anyOf", "oneOf"):
         if key in out:
             options = out[key]
             if not isinstance(options, list) or not options:
                 raise _refuse(f"{where}.{key}", "must be a non-empty list of schemas")
             # oneOf is generated as anyOf: fine for the usual disjoint alternatives.
-            return {
-                "anyOf": [
-                    _normalised(s, f"{where}.{key}[{i}]", tool) for i, s in enumerate(options)
-                ]
-            }
+            return _any_of(
+                [_normalised(s, f"{where}.{key}[{i}]", scope) for i, s in enumerate(options)]
+            )
     kind = out.get("type")
     if isinstance(kind, list):
         if not kind or any(k not in _TYPES for k in kind):
             raise _refuse(f"{where}.type", f"must name JSON types ({', '.join(sorted(_TYPES))})")
         # The converter drops a type list's other keywords; one alternative per type keeps them.
-        return {"anyOf": [_normalised({**out, "type": k}, where, tool) for k in kind]}
+        return _any_of([_normalised({**out, "type": k}, where, scope) for k in kind])
     if kind is not None and kind not in _TYPES:
         raise _refuse(f"{where}.type", f"must be one of {', '.join(sorted(_TYPES))}")
     if "enum" in out and (not isinstance(out["enum"], list) or not out["enum"]):
         raise _refuse(f"{where}.enum", "must be a non-empty list")
-    if "properties" in out or kind == "object":
-        _normalise_object(out, where, tool)
-    if "items" in out or "prefixItems" in out or kind == "array":
-        _normalise_array(out, where, tool)
     if "pattern" in out:
         out["pattern"] = _checked_pattern(out["pattern"], f"{where}.pattern")
     lengths = {"minLength", "maxLength"} & set(out)
@@ -119,10 +132,21 @@ def _normalised(schema: Any, where: str, tool: int) -> dict[str, Any]:
             numeric_rule(out)
         except ValueError as error:
             raise _refuse(where, str(error)) from error
+    if "properties" in out or kind == "object":
+        return _normalised_object(out, where, scope)
+    if "items" in out or "prefixItems" in out or kind == "array":
+        return _normalised_array(out, where, scope)
     return out
 
 
-def _normalise_object(out: dict[str, Any], where: str, tool: int) -> None:
+def _any_of(options: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    possible = [option for option in options if option is not None]
+    if not possible:
+        return None
+    return possible[0] if len(possible) == 1 else {"anyOf": possible}
+
+
+def _normalised_object(out: dict[str, Any], where: str, scope: _Scope) -> dict[str, Any] | None:
     properties = out.get("properties", {})
     required = out.get("required", [])
     if not isinstance(properties, dict):
@@ -131,33 +155,48 @@ def _normalise_object(out: dict[str, Any], where: str, tool: int) -> None:
         raise _refuse(f"{where}.required", "must be a list of property names")
     extra = out.get("additionalProperties")
     if isinstance(extra, dict):
-        out["additionalProperties"] = _normalised(extra, f"{where}.additionalProperties", tool)
+        extra = _normalised(extra, f"{where}.additionalProperties", scope)
+        out["additionalProperties"] = False if extra is None else extra
     elif extra is not None and not isinstance(extra, bool):
         raise _refuse(f"{where}.additionalProperties", "must be a boolean or a schema")
-    checked = {
-        name: _normalised(sub, f"{where}.properties.{name}", tool)
-        for name, sub in properties.items()
-    }
+    checked = {}
+    for name, sub in properties.items():
+        value = _normalised(sub, f"{where}.properties.{name}", scope)
+        if value is not None:
+            checked[name] = value
+        elif name in required:
+            return None  # a required property that cannot be generated: nor can this
+        # else: an optional property too deep to generate is left out
     for name in required:
-        if name not in checked:
-            if extra is False:
+        if name not in checked and name not in properties:
+            if out.get("additionalProperties") is False:
                 raise _refuse(f"{where}.required", f"names `{name}`, which cannot be present")
             checked[name] = {}  # required but unlisted: any JSON object value satisfies it
     out["properties"] = checked
+    return out
 
 
-def _normalise_array(out: dict[str, Any], where: str, tool: int) -> None:
+def _normalised_array(out: dict[str, Any], where: str, scope: _Scope) -> dict[str, Any] | None:
     if "prefixItems" in out:
         if {"items", "minItems", "maxItems"} & set(out):
             raise _refuse(f"{where}.prefixItems", "cannot be combined with items or their counts")
         tuple_items = out["prefixItems"]
         if not isinstance(tuple_items, list) or not tuple_items:
             raise _refuse(f"{where}.prefixItems", "must be a non-empty list of schemas")
-        out["prefixItems"] = [
-            _normalised(s, f"{where}.prefixItems[{i}]", tool) for i, s in enumerate(tuple_items)
+        checked = [
+            _normalised(s, f"{where}.prefixItems[{i}]", scope) for i, s in enumerate(tuple_items)
         ]
-        return
-    out["items"] = _normalised(out.get("items", {}), f"{where}.items", tool)
+        if any(item is None for item in checked):
+            return None
+        out["prefixItems"] = checked
+        return out
+    items = _normalised(out.get("items", {}), f"{where}.items", scope)
+    if items is None:  # too deep: only the empty array is left
+        if out.get("minItems", 0) > 0:
+            return None
+        items, out["maxItems"] = {}, 0
+    out["items"] = items
+    return out
 
 
 def _checked_pattern(pattern: Any, where: str) -> str:
@@ -306,7 +345,6 @@ def tool_call_grammar(tools: list[tuple[str, dict[str, Any]]], many: bool, text_
     converter = _converter()
     options = []
     for index, (name, schema) in enumerate(tools):
-        converter.resolve_refs(schema, "")
         args = converter.visit(schema, f"tool-{index}-args")
         head = converter._format_literal(json.dumps(name) + ', "arguments": ')
         options.append(converter._add_rule(f"tool-{index}", f"{head} {args}"))

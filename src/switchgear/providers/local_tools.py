@@ -103,7 +103,7 @@ def plan_tools(request: ChatCompletionRequest) -> ToolPlan | None:
                 param=f"{where}.function.description",
             )
         given = function.get("parameters", _NO_PARAMETERS)
-        schemas.append((name, checked_parameters(given, f"{where}.function.parameters", position)))
+        schemas.append((name, checked_parameters(given, f"{where}.function.parameters")))
         shown = {"name": name, "description": description, "parameters": given}
         tools.append({"type": "function", "function": {k: v for k, v in shown.items() if v}})
     choice, forced = _choice(request.tool_choice, [name for name, _ in schemas])
