@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: run test lint typecheck check install clean
+.PHONY: run test lint typecheck check install clean services
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/switchgear
 
-test: $(STAMP) lint typecheck
+# Postgres, Redis, Chromium, Node.js and llama-server, installed once when missing.
+services: $(STAMP)
+	PYTHON=$(abspath $(BIN)/python) scripts/test-services.sh
+
+test: $(STAMP) lint typecheck services
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
 
 clean:

@@ -79,7 +79,9 @@ def postgres_server() -> Iterator[str]:
 def redis_server() -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
-        raise RuntimeError("Redis is not installed; run .ci/run or apt-get install redis-server")
+        raise RuntimeError(
+            "Redis is not installed; `make test` installs it (scripts/test-services.sh)"
+        )
     port = free_port()
     server = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
