@@ -71,3 +71,44 @@ def test_usage_grouped_by_model_as_csv(gateway: GatewayProcess) -> None:
     header, *rows = result.stdout.splitlines()
     assert header.startswith("model,day,requests")
     assert any(row.startswith("smollm2-135m-instruct,") for row in rows)
+
+
+def test_version_and_help_on_every_option(tmp_path: Path) -> None:
+    import argparse
+    from importlib.metadata import version
+
+    from switchgear.cli import build_parser
+
+    shown = run_cli("--version", data_dir=tmp_path)
+    assert shown.returncode == 0 and shown.stdout.strip() == f"switchgear {version('switchgear')}"
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    undocumented = [
+        f"{name} {'/'.join(action.option_strings) or action.dest}"
+        for name, sub in commands.choices.items()
+        for action in sub._actions
+        if not action.help and not isinstance(action, argparse._HelpAction)
+    ]
+    assert undocumented == []
+    assert len(commands.choices) >= 10
+
+
+def test_chat_takes_a_key_and_a_url_with_or_without_v1(tmp_path: Path) -> None:
+    admin = "admin-secret-cli"
+    process = GatewayProcess(tmp_path / "gw", env={"SWITCHGEAR_ADMIN_KEY": admin})
+    try:
+        key = process.admin(admin, "POST", "/keys", json={"name": "cli"}).json()["key"]
+        refused = run_cli("chat", "hi", "--url", process.base_url, data_dir=tmp_path)
+        assert refused.returncode == 1 and "401" in refused.stderr
+        assert "--api-key" in refused.stderr
+        for url in (process.base_url, f"{process.base_url}/v1/", f"{process.base_url}/"):
+            answered = subprocess.run(
+                [sys.executable, "-m", "switchgear.cli", "chat", "Say hi.", "--max-tokens", "4",
+                 "--url", url],
+                capture_output=True, text=True, timeout=180,
+                env={**os.environ, "SWITCHGEAR_API_KEY": key, "SWITCHGEAR_DATA_DIR": str(tmp_path)},
+            )  # fmt: skip
+            assert answered.returncode == 0, answered.stderr
+            assert answered.stdout.strip() and "in-process" not in answered.stderr
+    finally:
+        process.stop()

@@ -15,24 +15,40 @@ from switchgear.config import Config
 
 def add_commands(commands: Any, default_url: str) -> None:
     keys = commands.add_parser("keys", help="manage virtual API keys (through the admin API)")
-    keys.add_argument("action", choices=["create", "list", "update", "revoke", "rotate"])
+    keys.add_argument(
+        "action", choices=["create", "list", "update", "revoke", "rotate"], help="what to do"
+    )
     keys.add_argument("key_id", nargs="?", help="the key, for update/revoke/rotate")
-    keys.add_argument("--url", default=os.environ.get("SWITCHGEAR_URL", default_url))
-    keys.add_argument("--admin-key", default=os.environ.get("SWITCHGEAR_ADMIN_KEY"))
-    for name in ("name", "team", "app", "guard-policy"):
-        keys.add_argument(f"--{name}")
+    keys.add_argument(
+        "--url",
+        default=os.environ.get("SWITCHGEAR_URL", default_url),
+        help="the gateway, with or without /v1 (default: $SWITCHGEAR_URL)",
+    )
+    keys.add_argument(
+        "--admin-key",
+        default=os.environ.get("SWITCHGEAR_ADMIN_KEY"),
+        help="the admin key (default: $SWITCHGEAR_ADMIN_KEY)",
+    )
+    for name, what in (
+        ("name", "a label for the key"),
+        ("team", "the team it belongs to (limits, budgets and documents by team)"),
+        ("app", "the application it belongs to"),
+        ("guard-policy", "the guard policy its requests get (guards.policies)"),
+    ):
+        keys.add_argument(f"--{name}", help=what)
     keys.add_argument("--models", help="comma-separated models/aliases the key may use")
+    keys.add_argument("--tools", help="comma-separated MCP tool patterns it may call")
     keys.add_argument("--tags", help="comma-separated tags")
-    keys.add_argument("--rpm", type=int)
-    keys.add_argument("--tpm", type=int)
-    keys.add_argument("--concurrency", type=int)
-    keys.add_argument("--daily-budget", type=float)
-    keys.add_argument("--monthly-budget", type=float)
+    keys.add_argument("--rpm", type=int, help="requests per minute")
+    keys.add_argument("--tpm", type=int, help="tokens per minute")
+    keys.add_argument("--concurrency", type=int, help="requests at once")
+    keys.add_argument("--daily-budget", type=float, help="spend per day, in the cost unit")
+    keys.add_argument("--monthly-budget", type=float, help="spend per month, in the cost unit")
     keys.add_argument("--expires-at", type=float, help="unix time")
     keys.add_argument("--config", dest="sub_config", help="YAML config file")
 
     audit = commands.add_parser("audit", help="check the audit log's hash chain")
-    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("action", choices=["verify"], help="verify: recompute the hash chain")
     audit.add_argument("--config", dest="sub_config", help="YAML config file")
 
 
@@ -49,6 +65,7 @@ def run_keys(args: argparse.Namespace) -> int:
             "expires_at": args.expires_at,
             "allowed_models": args.models.split(",") if args.models else None,
             "tags": args.tags.split(",") if args.tags else None,
+            "allowed_tools": args.tools.split(",") if args.tools else None,
             "limits": {
                 k: v
                 for k, v in (

@@ -14,24 +14,35 @@ from switchgear.schema.requests import ChatCompletionRequest, Message
 
 
 def run_chat(
-    config: Config, url: str, model: str, prompt: str, system: str | None, max_tokens: int
+    config: Config,
+    url: str,
+    model: str,
+    prompt: str,
+    system: str | None,
+    max_tokens: int,
+    api_key: str | None = None,
 ) -> int:
+    """`url`: the gateway's base URL (no `/v1`)."""
     messages = ([{"role": "system", "content": system}] if system else []) + [
         {"role": "user", "content": prompt}
     ]
     body = {"model": model, "messages": messages, "max_tokens": max_tokens, "stream": True}
     try:
-        return _stream_from_server(url, body)
+        return _stream_from_server(url, body, api_key)
     except httpx.ConnectError:
         print(f"(no gateway at {url}; answering in-process)", file=sys.stderr)
     return asyncio.run(_stream_in_process(config, body))
 
 
-def _stream_from_server(url: str, body: dict[str, object]) -> int:
-    with httpx.stream("POST", f"{url.rstrip('/')}/chat/completions", json=body, timeout=600) as r:
+def _stream_from_server(url: str, body: dict[str, object], api_key: str | None) -> int:
+    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+    endpoint = f"{url}/v1/chat/completions"
+    with httpx.stream("POST", endpoint, json=body, headers=headers, timeout=600) as r:
         if r.status_code != 200:
             r.read()
-            print(f"error {r.status_code}: {r.text}", file=sys.stderr)
+            print(f"error {r.status_code}: {_message(r)}", file=sys.stderr)
+            if r.status_code == 401:
+                print("(pass a key with --api-key or $SWITCHGEAR_API_KEY)", file=sys.stderr)
             return 1
         for line in r.iter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
@@ -44,6 +55,13 @@ def _stream_from_server(url: str, body: dict[str, object]) -> int:
                 print(choice["delta"].get("content") or "", end="", flush=True)
     print()
     return 0
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return response.text
 
 
 async def _stream_in_process(config: Config, body: dict[str, object]) -> int:

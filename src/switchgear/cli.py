@@ -11,11 +11,28 @@ from collections.abc import Sequence
 
 from switchgear.config import Config, ConfigError, load_config
 
-DEFAULT_URL = "http://127.0.0.1:8080/v1"
+DEFAULT_URL = "http://127.0.0.1:8080"
+URL_HELP = "the gateway, with or without /v1 (default: $SWITCHGEAR_URL, else " + DEFAULT_URL + ")"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def gateway_url(url: str) -> str:
+    """The gateway's base URL, however it was written (`…:8080`, `…:8080/`, `…:8080/v1`)."""
+    return url.rstrip("/").removesuffix("/v1")
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("switchgear")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchgear", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"switchgear {version()}")
     parser.add_argument(
         "--config",
         default=os.environ.get("SWITCHGEAR_CONFIG"),
@@ -30,10 +47,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     chat = commands.add_parser("chat", help="ask a model, print the streamed answer")
     chat.add_argument("prompt", help="the question")
-    chat.add_argument("--model", default="default")
+    chat.add_argument("--model", default="default", help="model or route (default: default)")
     chat.add_argument("--system", help="a system prompt")
-    chat.add_argument("--max-tokens", type=int, default=256)
-    chat.add_argument("--url", default=os.environ.get("SWITCHGEAR_URL", DEFAULT_URL))
+    chat.add_argument(
+        "--max-tokens", type=int, default=256, help="most tokens to answer with (default: 256)"
+    )
+    chat.add_argument("--url", default=os.environ.get("SWITCHGEAR_URL", DEFAULT_URL), help=URL_HELP)
+    chat.add_argument(
+        "--api-key",
+        default=os.environ.get("SWITCHGEAR_API_KEY"),
+        help="a virtual key, for a gateway that requires one (default: $SWITCHGEAR_API_KEY)",
+    )
     chat.add_argument("--config", dest="sub_config", help="YAML config file")
 
     models = commands.add_parser("models", help="list the configured models")
@@ -49,15 +73,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     routes = commands.add_parser("routes", help="the resolved route table and target health")
     routes.add_argument("--config", dest="sub_config", help="YAML config file")
-    routes.add_argument("--url", default=os.environ.get("SWITCHGEAR_URL", DEFAULT_URL))
+    routes.add_argument(
+        "--url", default=os.environ.get("SWITCHGEAR_URL", DEFAULT_URL), help=URL_HELP
+    )
 
     usage = commands.add_parser("usage", help="summarise the usage ledger")
     usage.add_argument("--config", dest="sub_config", help="YAML config file")
     usage.add_argument("--since-hours", type=float, help="only the last N hours")
     usage.add_argument("--by", help="group by any of key_id,team,app,model,provider,day")
-    usage.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    usage.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help="output format"
+    )
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         config = load_config(getattr(args, "sub_config", None) or args.config)
     except ConfigError as error:
@@ -68,7 +99,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "chat":
         from switchgear.chat_client import run_chat
 
-        return run_chat(config, args.url, args.model, args.prompt, args.system, args.max_tokens)
+        return run_chat(
+            config,
+            gateway_url(args.url),
+            args.model,
+            args.prompt,
+            args.system,
+            args.max_tokens,
+            args.api_key,
+        )
     if args.command == "models":
         if args.licences:
             from switchgear.admin_cli import print_licences
@@ -84,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_audit_verify(config)
     if args.command == "routes":
-        return _routes(config, args.url)
+        return _routes(config, gateway_url(args.url))
     if args.command in ("ingest", "search", "collections"):
         from switchgear.knowledge_cli import run_knowledge
 

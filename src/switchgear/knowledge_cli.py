@@ -22,7 +22,7 @@ def add_commands(commands: Any) -> None:
     ingest.add_argument(
         "paths", nargs="+", help="files and folders (PDF, DOCX, HTML, MD, TXT, CSV)"
     )
-    ingest.add_argument("--collection", required=True)
+    ingest.add_argument("--collection", required=True, help="the collection to index into")
     ingest.add_argument(
         "--acl",
         action="append",
@@ -38,13 +38,15 @@ def add_commands(commands: Any) -> None:
     ingest.add_argument("--config", dest="sub_config", help="YAML config file")
 
     search = commands.add_parser("search", help="retrieve passages from a collection")
-    search.add_argument("query")
-    search.add_argument("--collection", required=True)
-    search.add_argument("--top-k", type=int)
-    search.add_argument("--mode", choices=["hybrid", "bm25", "vector"])
+    search.add_argument("query", help="what to look for")
+    search.add_argument("--collection", required=True, help="the collection to search")
+    search.add_argument("--top-k", type=int, help="how many passages (default: the config's)")
+    search.add_argument(
+        "--mode", choices=["hybrid", "bm25", "vector"], help="ranking (default: hybrid)"
+    )
     search.add_argument("--team", help="search as a reader of this team (default: public only)")
-    search.add_argument("--app")
-    search.add_argument("--user")
+    search.add_argument("--app", help="search as a reader of this app")
+    search.add_argument("--user", help="search as this user (documents shared with user:NAME)")
     search.add_argument("--config", dest="sub_config", help="YAML config file")
 
     collections = commands.add_parser("collections", help="list collections and their size")
