@@ -320,9 +320,9 @@ def whole_calls(client: OpenAI, params: dict[str, Any]) -> tuple[list[dict[str, 
 def test_forced_calls_parse_and_validate_against_their_schemas(
     client: OpenAI, streamed: bool
 ) -> None:
-    """All 50 requests between the two runs: the even ones whole, the odd ones streamed."""
+    """The 50 requests between the two runs, every kind of case in both."""
     fetch = streamed_calls if streamed else whole_calls
-    positions = range(int(streamed), len(CASES), 2)
+    positions = [p for p in range(len(CASES)) if (p % 4 in (1, 2)) == streamed]
 
     def run(position: int) -> tuple[int, list[dict[str, Any]], str]:
         calls, finish = fetch(client, chat_params(CASES[position], seed=position))
@@ -433,12 +433,21 @@ def test_a_tool_result_gets_a_text_answer(client: OpenAI) -> None:
 
 
 BAD_TOOLS = [
-    ({"type": "code_interpreter"}, "tools[0].type"),
-    ({"type": "function", "function": {"description": "no name"}}, "tools[0].function.name"),
-    ({"type": "function", "function": {"name": "has space"}}, "tools[0].function.name"),
+    ({"type": "code_interpreter"}, "tools[0].type", "unsupported_parameter"),
+    (
+        {"type": "function", "function": {"description": "no name"}},
+        "tools[0].function.name",
+        "invalid_value",
+    ),
+    (
+        {"type": "function", "function": {"name": "has space"}},
+        "tools[0].function.name",
+        "invalid_value",
+    ),
     (
         {"type": "function", "function": {"name": "f", "parameters": {"type": "string"}}},
         "tools[0].function.parameters",
+        "invalid_value",
     ),
     (
         {
@@ -452,6 +461,7 @@ BAD_TOOLS = [
             },
         },
         "tools[0].function.parameters.properties.tags.uniqueItems",
+        "unsupported_parameter",
     ),
     (
         {
@@ -465,16 +475,17 @@ BAD_TOOLS = [
             },
         },
         "tools[0].function.parameters.properties.n",
+        "invalid_value",
     ),
 ]
 
 
-@pytest.mark.parametrize(("bad", "param"), BAD_TOOLS)
+@pytest.mark.parametrize(("bad", "param", "code"), BAD_TOOLS)
 def test_bad_tool_definitions_get_openai_400s(
-    gateway: GatewayProcess, bad: dict[str, Any], param: str
+    gateway: GatewayProcess, bad: dict[str, Any], param: str, code: str
 ) -> None:
     body = {"model": "default", "messages": [{"role": "user", "content": "hi"}], "tools": [bad]}
-    assert_400(gateway, body, param)
+    assert_400(gateway, body, param, code)
 
 
 @pytest.mark.parametrize(
@@ -493,16 +504,17 @@ def test_bad_tool_choice_gets_openai_400s(
         "tools": [tool("get_time")],
         **extra,
     }
-    assert_400(gateway, body, param)
+    assert_400(gateway, body, param, "invalid_value")
 
 
-def assert_400(gateway: GatewayProcess, body: dict[str, Any], param: str) -> None:
+def assert_400(gateway: GatewayProcess, body: dict[str, Any], param: str, code: str) -> None:
     response = httpx.post(f"{gateway.base_url}/v1/chat/completions", json=body, timeout=60)
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert set(error) == {"message", "type", "param", "code"}
     assert error["type"] == "invalid_request_error"
     assert error["param"].startswith(param) and error["message"]
+    assert error["code"] == code
 
 
 # -- grammar pieces ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 # collapses decode speed. Must be set before llama.cpp's OpenMP runtime starts.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from switchgear.providers.local_sampling import ConstrainedSampler
 from switchgear.providers.stop_scanner import StopScanner
 from switchgear.schema.errors import GatewayError, Overloaded
 from switchgear.schema.generation import FINISH_LENGTH, FINISH_STOP, Delta, Usage
@@ -94,7 +95,7 @@ class _Sequence:
     generated: int = 0
     decoder: Any = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
     scanner: TextScanner | None = None
-    grammar: Any = None  # a llama.cpp grammar sampler, outside the chain (see _sample_constrained)
+    grammar: Any = None  # a llama.cpp grammar sampler, outside the chain (local_sampling.py)
 
 
 class LocalEngine:
@@ -107,8 +108,7 @@ class LocalEngine:
         self._pending_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
-        self._candidates: Any = None
-        self._probe: Any = None
+        self._constrained: ConstrainedSampler | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ class LocalEngine:
         """Loads the model (blocking; call off the event loop) and starts the worker thread."""
         import llama_cpp
         from llama_cpp import Llama
-        from llama_cpp._internals import LlamaContext, LlamaTokenDataArray
+        from llama_cpp._internals import LlamaContext
 
         s = self.settings
         # The Llama object serves tokenizer, metadata and chat template; its own context is
@@ -138,10 +138,7 @@ class LocalEngine:
         self._context = LlamaContext(model=self._llama._model, params=params, verbose=False)
         self._batch = llama_cpp.llama_batch_init(params.n_batch, 0, 1)
         self._batch_capacity = params.n_batch
-        self._candidates = LlamaTokenDataArray(n_vocab=self._llama.n_vocab())
-        self._probe = llama_cpp.llama_token_data_array(
-            data=(llama_cpp.llama_token_data * 1)(), size=1, selected=-1, sorted=False
-        )
+        self._constrained = ConstrainedSampler(self._llama.n_vocab())
         self._thread = threading.Thread(target=self._work, name="llama-worker", daemon=True)
         self._thread.start()
         self._ready.set()
@@ -262,19 +259,12 @@ class LocalEngine:
                 self._finish(sequence, free_slots)
 
     def _start(self, job: GenerationJob, slot: int) -> _Sequence:
-        import llama_cpp
         from llama_cpp._internals import LlamaSampler
 
         s = job.sampling
         grammar = None
-        if job.grammar is not None:
-            grammar = llama_cpp.llama_sampler_init_grammar(
-                self._llama._model.vocab,
-                job.grammar._grammar.encode("utf-8"),
-                job.grammar._root.encode("utf-8"),
-            )
-            if not grammar:  # llama.cpp logged the parse error
-                raise ValueError("the grammar does not parse")
+        if job.grammar is not None:  # applied outside the chain: see local_sampling.py
+            grammar = ConstrainedSampler.open(self._llama._model.vocab, job.grammar)
         sampler: Any = LlamaSampler()  # type: ignore[no-untyped-call]
         if s.presence_penalty or s.frequency_penalty:
             sampler.add_penalties(
@@ -344,8 +334,14 @@ class LocalEngine:
         if sequence.grammar is None:
             token = sequence.sampler.sample(self._context, sequence.logits_index)
         else:
+            assert self._constrained is not None
             try:
-                token = self._sample_constrained(sequence)
+                token = self._constrained.sample(
+                    self._context.ctx,
+                    sequence.logits_index,
+                    sequence.sampler.sampler,
+                    sequence.grammar,
+                )
             except Exception as error:  # fails this answer, not the batch
                 log.exception("constrained sampling failed")
                 sequence.job.emit(
@@ -368,54 +364,6 @@ class LocalEngine:
             return self._complete(sequence, FINISH_LENGTH)
         return False
 
-    def _sample_constrained(self, sequence: _Sequence) -> int:
-        """Samples as the chain would, then asks the grammar about that one token; only when
-        it refuses are all the vocabulary's tokens masked and the chain run again. Masking
-        first costs ~13 ms a token on 2 cores (49k candidates), more than the decode; most
-        tokens of free text or of a well-prompted call pass, so this keeps near-free speed.
-        The result has the constrained distribution: a refused draw resamples from it."""
-        import llama_cpp
-
-        logits = llama_cpp.llama_get_logits_ith(self._context.ctx, sequence.logits_index)
-        chain, grammar = sequence.sampler.sampler, sequence.grammar
-        token = self._chain_pick(chain, None, logits)
-        if not self._grammar_allows(grammar, token):
-            token = self._chain_pick(chain, grammar, logits)
-            if not self._grammar_allows(grammar, token):
-                raise RuntimeError("the grammar allows no token here")
-        llama_cpp.llama_sampler_accept(grammar, token)
-        llama_cpp.llama_sampler_accept(chain, token)
-        return token
-
-    def _chain_pick(self, chain: Any, grammar: Any, logits: Any) -> int:
-        import ctypes
-
-        import llama_cpp
-        import numpy as np
-
-        candidates = self._candidates
-        candidates.copy_logits(np.ctypeslib.as_array(logits, shape=(candidates.n_vocab,)))
-        array = candidates.candidates
-        # Samplers may move `data`; point it back at our buffer before every pass.
-        array.data = candidates.candidates_data.ctypes.data_as(llama_cpp.llama_token_data_p)
-        array.selected = -1
-        if grammar is not None:
-            llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
-        llama_cpp.llama_sampler_apply(chain, ctypes.byref(array))
-        return int(array.data[array.selected].id)
-
-    def _grammar_allows(self, grammar: Any, token: int) -> bool:
-        import ctypes
-        import math
-
-        import llama_cpp
-
-        probe = self._probe
-        probe.data[0].id, probe.data[0].logit, probe.data[0].p = token, 0.0, 0.0
-        probe.size, probe.selected, probe.sorted = 1, -1, False
-        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(probe))
-        return not math.isinf(probe.data[0].logit)
-
     def _complete(self, sequence: _Sequence, finish: str) -> bool:
         scanner = sequence.scanner
         assert scanner is not None
@@ -430,12 +378,10 @@ class LocalEngine:
         return True
 
     def _finish(self, sequence: _Sequence, free_slots: list[int]) -> None:
-        import llama_cpp
-
         self._context.kv_cache_seq_rm(sequence.slot, -1, -1)
         sequence.sampler.close()
         if sequence.grammar is not None:
-            llama_cpp.llama_sampler_free(sequence.grammar)
+            ConstrainedSampler.close(sequence.grammar)
             sequence.grammar = None
         free_slots.append(sequence.slot)
         self._done()

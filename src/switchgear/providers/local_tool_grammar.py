@@ -3,7 +3,8 @@
 Each tool's `parameters` schema goes through llama.cpp's own JSON-schema converter, with the
 gaps that matter for tool arguments closed here: numeric bounds (the converter ignores them),
 control characters and backslashes in strings (it lets them through, which breaks the JSON),
-`$defs` of several tools sharing one namespace, required properties that are not listed. A
+`$ref`s (inlined, a recursive one to a bounded depth, so every call can end), required
+properties that are not listed, schemas that enforce nothing (it reads them as "an object"). A
 schema keyword the grammar cannot enforce (`uniqueItems`, `multipleOf`, `not`, ...) is refused
 with a 400 instead of being ignored, so a forced call always validates.
 
@@ -29,6 +30,7 @@ MAX_PARALLEL_CALLS = 8
 # How often a recursive `$ref` may nest in itself: a tree three levels deep.
 MAX_REF_DEPTH = 3
 _MAX_INLINED = 200_000  # characters of a schema with its references expanded
+_ANY = {"anyOf": [{"type": t} for t in ("string", "number", "boolean", "null", "object")]}
 
 _ANNOTATIONS = frozenset(
     {"description", "title", "default", "examples", "$comment", "deprecated", "readOnly"}
@@ -136,7 +138,8 @@ def _normalised(schema: Any, where: str, scope: _Scope) -> dict[str, Any] | None
         return _normalised_object(out, where, scope)
     if "items" in out or "prefixItems" in out or kind == "array":
         return _normalised_array(out, where, scope)
-    return out
+    # Nothing enforced: any value. (The converter reads an empty schema as "any object".)
+    return out or copy.deepcopy(_ANY)
 
 
 def _any_of(options: list[dict[str, Any] | None]) -> dict[str, Any] | None:
@@ -171,8 +174,9 @@ def _normalised_object(out: dict[str, Any], where: str, scope: _Scope) -> dict[s
         if name not in checked and name not in properties:
             if out.get("additionalProperties") is False:
                 raise _refuse(f"{where}.required", f"names `{name}`, which cannot be present")
-            checked[name] = {}  # required but unlisted: any JSON object value satisfies it
-    out["properties"] = checked
+            checked[name] = copy.deepcopy(_ANY)  # required but unlisted: any value will do
+    if checked or "properties" in out:
+        out["properties"] = checked  # else a bare object schema: the converter's any-object
     return out
 
 
@@ -194,7 +198,7 @@ def _normalised_array(out: dict[str, Any], where: str, scope: _Scope) -> dict[st
     if items is None:  # too deep: only the empty array is left
         if out.get("minItems", 0) > 0:
             return None
-        items, out["maxItems"] = {}, 0
+        items, out["maxItems"] = {"type": "null"}, 0
     out["items"] = items
     return out
 
@@ -230,7 +234,14 @@ def _check_order(out: dict[str, Any], where: str, low: str, high: str) -> None:
 
 
 def _refuse(param: str, problem: str) -> InvalidRequest:
-    return InvalidRequest(f"Invalid tool definition: `{param}` {problem}.", param=param)
+    """A 400 naming the schema's part: `unsupported_parameter` for valid JSON Schema that
+    the grammar cannot enforce, `invalid_value` for a schema that is wrong."""
+    unsupported = problem.startswith(("cannot", "nests", "is too large", "must use only"))
+    return InvalidRequest(
+        f"Invalid tool definition: `{param}` {problem}.",
+        param=param,
+        code="unsupported_parameter" if unsupported else "invalid_value",
+    )
 
 
 # -- numeric bounds -------------------------------------------------------------------------

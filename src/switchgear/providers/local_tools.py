@@ -1,13 +1,18 @@
-"""Tool calling on the local model: which calls a request allows, how tools, earlier calls and
-their results are written into the prompt, and how the generated text becomes OpenAI calls.
+"""Tool calling on the local model: which calls a request allows, and how tools, earlier calls
+and their results are written into the prompt.
 
 A model whose chat template knows tools gets them through the template. One that does not
 (SmolLM2) gets the Hermes/Qwen2.5 convention, the most common one in open chat models: the
 tools as JSON inside `<tools></tools>` in the system prompt, each call answered as
 `<tool_call>{"name": ..., "arguments": ...}</tool_call>`, results sent back inside
 `<tool_response></tool_response>` in a user turn. Whenever a call is possible a grammar
-(local_tool_grammar.py) holds the model to that format and to each tool's schema; the reader
-below can therefore be a plain streaming scanner rather than a forgiving parser.
+(local_tool_grammar.py) holds the model to that format and to each tool's schema, so the
+reader of the answer (local_tool_reader.py) is a plain streaming scanner.
+
+`tool_choice`: `required` and a named function force calls through the grammar; `auto` lets
+free text come first, which the grammar only keeps from spelling `<tool_call>` unless a valid
+call follows; `none` leaves the tools out of the prompt, so the small model is not tempted to
+imitate a call it may not make, and never reads its answer as calls.
 """
 
 from __future__ import annotations
@@ -69,12 +74,17 @@ class ToolPlan:
         return tool_call_grammar(named, many=many, text_first=self.choice == "auto")
 
 
+def _invalid(message: str, param: str, code: str = "invalid_value") -> InvalidRequest:
+    return InvalidRequest(message, param=param, code=code)
+
+
 def plan_tools(request: ChatCompletionRequest) -> ToolPlan | None:
     """The request's tools, checked; None when it has none."""
     if not request.tools:
         if request.tool_choice is not None:
-            raise InvalidRequest(
-                "`tool_choice` is only allowed when `tools` are specified.", param="tool_choice"
+            raise _invalid(
+                "`tool_choice` is only allowed when `tools` are specified.",
+                param="tool_choice",
             )
         return None
     tools: list[dict[str, Any]] = []
@@ -83,22 +93,26 @@ def plan_tools(request: ChatCompletionRequest) -> ToolPlan | None:
         where = f"tools[{position}]"
         function = tool.get("function")
         if tool.get("type") != "function" or not isinstance(function, dict):
-            raise InvalidRequest(
+            raise _invalid(
                 f"`{where}` must be {{'type': 'function', 'function': {{...}}}}; the local model "
                 "supports function tools only.",
                 param=f"{where}.type",
+                code="unsupported_parameter",
             )
         name = function.get("name")
         if not isinstance(name, str) or _NAME.fullmatch(name) is None:
-            raise InvalidRequest(
+            raise _invalid(
                 f"`{where}.function.name` must be 1-64 letters, digits, `_` or `-`.",
                 param=f"{where}.function.name",
             )
         if any(name == known for known, _ in schemas):
-            raise InvalidRequest(f"Two tools are named `{name}`.", param=f"{where}.function.name")
+            raise _invalid(
+                f"Two tools are named `{name}`.",
+                param=f"{where}.function.name",
+            )
         description = function.get("description")
         if description is not None and not isinstance(description, str):
-            raise InvalidRequest(
+            raise _invalid(
                 f"`{where}.function.description` must be a string.",
                 param=f"{where}.function.description",
             )
@@ -119,13 +133,13 @@ def _choice(value: str | dict[str, Any] | None, names: list[str]) -> tuple[str, 
     function = value.get("function") if isinstance(value, dict) else None
     name = function.get("name") if isinstance(function, dict) else None
     if not isinstance(value, dict) or value.get("type") != "function" or not name:
-        raise InvalidRequest(
+        raise _invalid(
             "`tool_choice` must be `none`, `auto`, `required` or "
             "{'type': 'function', 'function': {'name': ...}}.",
             param="tool_choice",
         )
     if name not in names:
-        raise InvalidRequest(
+        raise _invalid(
             f"`tool_choice` names the function `{name}`, which is not in `tools`.",
             param="tool_choice.function.name",
         )
