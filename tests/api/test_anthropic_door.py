@@ -274,3 +274,44 @@ def test_each_call_is_ledgered_under_the_anthropic_door(door: tuple[GatewayProce
     assert row["endpoint"] == "anthropic.messages"
     assert row["model"] == "gpt-fake" and row["status"] == "ok"
     assert row["prompt_tokens"] > 0 and row["completion_tokens"] > 0
+
+
+def test_the_embedded_model_says_which_stop_sequence_ended_it(
+    client: anthropic.Anthropic,
+) -> None:
+    free = client.messages.create(
+        model="default",
+        max_tokens=30,
+        extra_body={"temperature": 0},
+        messages=[{"role": "user", "content": "Count from one to ten in words."}],
+    )
+    text = free.content[0].text  # type: ignore[union-attr]
+    words = text.split()
+    assert len(words) > 2, text
+    stop = words[2]  # a word the model will write again, deterministically
+    stopped = client.messages.create(
+        model="default",
+        max_tokens=30,
+        extra_body={"temperature": 0},
+        stop_sequences=["never-written-xyz", stop],
+        messages=[{"role": "user", "content": "Count from one to ten in words."}],
+    )
+    assert stopped.stop_reason == "stop_sequence"
+    assert stopped.stop_sequence == stop
+    assert stop not in stopped.content[0].text  # type: ignore[union-attr]
+
+
+def test_the_embedded_model_calls_a_forced_tool_with_valid_input(
+    client: anthropic.Anthropic,
+) -> None:
+    message = client.messages.create(
+        model="default",
+        max_tokens=200,
+        tools=[WEATHER],
+        tool_choice={"type": "any", "disable_parallel_tool_use": True},
+        messages=[{"role": "user", "content": "What is the weather in Lyon?"}],
+    )
+    assert message.stop_reason == "tool_use"
+    call = next(block for block in message.content if block.type == "tool_use")
+    assert call.name == "get_weather"
+    assert isinstance(call.input, dict) and isinstance(call.input.get("city"), str)

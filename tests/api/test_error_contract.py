@@ -58,9 +58,23 @@ def assert_openai_error(response: httpx.Response, status: int) -> dict[str, Any]
             {
                 "model": "default",
                 "messages": HI,
-                "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}],
+                "tools": [{"type": "code_interpreter"}],
             },
-            "tools",
+            "tools[0].type",
+            "unsupported_parameter",
+        ),
+        (
+            {
+                "model": "default",
+                "messages": HI,
+                "tools": [
+                    {
+                        "type": "function",
+                        "function": {"name": "f", "parameters": {"type": "object", "not": {}}},
+                    }
+                ],
+            },
+            "tools[0].function.parameters.not",
             "unsupported_parameter",
         ),
         (

@@ -39,6 +39,10 @@ class TextScanner(Protocol):
 
     stopped: bool
 
+    @property
+    def matched(self) -> str | None:
+        """The stop sequence that ended the text, if one did."""
+
     def feed(self, text: str) -> str: ...
 
     def flush(self) -> str: ...
@@ -373,7 +377,13 @@ class LocalEngine:
             tail += "" if scanner.stopped else scanner.flush()
         usage = Usage(prompt_tokens=len(sequence.job.tokens), completion_tokens=sequence.generated)
         sequence.job.emit(
-            Delta(text=tail, finish_reason=finish, usage=usage, index=sequence.job.index)
+            Delta(
+                text=tail,
+                finish_reason=finish,
+                usage=usage,
+                index=sequence.job.index,
+                stop_sequence=scanner.matched,
+            )
         )
         return True
 

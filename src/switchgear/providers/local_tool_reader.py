@@ -51,6 +51,10 @@ class ToolAnswerScanner:
         self._longest_call = 0
         self.stopped = False
 
+    @property
+    def matched(self) -> str | None:
+        return self._scanner.matched
+
     def feed(self, text: str) -> str:
         self._tokens += 1
         if self._calling:
@@ -130,7 +134,10 @@ class ToolCallReader:
         finish = delta.finish_reason
         if self.calls and (finish == FINISH_STOP or self._state == "done"):
             finish = FINISH_TOOL_CALLS
-        return dataclasses.replace(delta, text=text, tool_calls=tuple(pieces), finish_reason=finish)
+        stop = delta.stop_sequence if finish != FINISH_TOOL_CALLS else None
+        return dataclasses.replace(
+            delta, text=text, tool_calls=tuple(pieces), finish_reason=finish, stop_sequence=stop
+        )
 
     def _feed(self, text: str) -> tuple[str, list[ToolCallDelta]]:
         out: list[str] = []
