@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +76,28 @@ class GatewayProcess:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "switchgear.db"
+
+
+TEST_ADMIN_KEY = "sg-admin-key-for-tests"
+
+
+@contextmanager
+def keyed_gateway(
+    home: Path, config: str, *names: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[GatewayProcess, list[str]]]:
+    """A gateway serving `config` (YAML text) with the admin key `TEST_ADMIN_KEY`, and one
+    virtual key per name in `names`, created through the admin API as an operator would."""
+    path = home / "switchgear.yaml"
+    path.write_text(config)
+    process = GatewayProcess(
+        home, path, env={"SWITCHGEAR_ADMIN_KEY": TEST_ADMIN_KEY, **(env or {})}
+    )
+    try:
+        keys = []
+        for name in names:
+            created = process.admin(TEST_ADMIN_KEY, "POST", "/keys", json={"name": name})
+            assert created.status_code == 201, created.text
+            keys.append(str(created.json()["key"]))
+        yield process, keys
+    finally:
+        process.stop()

@@ -16,7 +16,7 @@ from switchgear.store.migrations import M001_TABLES
 from switchgear.store.postgres import open_postgres_store
 from switchgear.store.sqlite import open_sqlite_store
 
-LEDGER = ["ledger.m001_tables", "ledger.m002_gateway_secrets"]
+LEDGER = ["ledger.m001_tables", "ledger.m002_gateway_secrets", "ledger.m003_stored_responses"]
 KNOWLEDGE = ["knowledge.m001_tables"]
 
 

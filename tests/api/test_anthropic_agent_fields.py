@@ -14,9 +14,8 @@ import pytest
 from tests.fakes.agent_script import AgentScript, create_agent_fake
 from tests.fakes.behaviour import FakeBehaviour
 from tests.fakes.serve import run_fake
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, keyed_gateway
 
-ADMIN = "admin-secret-anthropic-agent"
 CONFIG = """
 providers:
   claude: {{kind: anthropic, base_url: "{url}", api_key_env: FAKE_KEY}}
@@ -54,14 +53,9 @@ def door(
     upstream: tuple[FakeBehaviour, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[GatewayProcess, str]]:
     home = tmp_path_factory.mktemp("anthropic-agent-fields")
-    config = home / "switchgear.yaml"
-    config.write_text(CONFIG.format(url=upstream[1]))
-    env = {"FAKE_KEY": "test-key", "SWITCHGEAR_ADMIN_KEY": ADMIN}
-    process = GatewayProcess(home, config, env=env)
-    created = process.admin(ADMIN, "POST", "/keys", json={"name": "agent"})
-    assert created.status_code in (200, 201), created.text
-    yield process, created.json()["key"]
-    process.stop()
+    config = CONFIG.format(url=upstream[1])
+    with keyed_gateway(home, config, "agent", env={"FAKE_KEY": "test-key"}) as (gateway, keys):
+        yield gateway, keys[0]
 
 
 @pytest.fixture()

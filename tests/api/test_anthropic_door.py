@@ -17,9 +17,8 @@ from tests.fakes.anthropic_server import create_anthropic_fake
 from tests.fakes.behaviour import FakeBehaviour
 from tests.fakes.openai_server import create_openai_fake
 from tests.fakes.serve import run_fake
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, keyed_gateway
 
-ADMIN = "admin-secret-anthropic-door"
 CONFIG = """
 providers:
   claude: {{kind: anthropic, base_url: "{claude}", api_key_env: FAKE_KEY}}
@@ -58,14 +57,12 @@ def door(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[GatewayProcess, str]]:
     home = tmp_path_factory.mktemp("anthropic-door")
-    config = home / "switchgear.yaml"
-    config.write_text(CONFIG.format(claude=upstreams[2], openai=upstreams[3]))
-    env = {"FAKE_KEY": "test-key", "SWITCHGEAR_ADMIN_KEY": ADMIN}
-    process = GatewayProcess(home, config, env=env)
-    created = process.admin(ADMIN, "POST", "/keys", json={"name": "anthropic-app"})
-    assert created.status_code in (200, 201), created.text
-    yield process, created.json()["key"]
-    process.stop()
+    config = CONFIG.format(claude=upstreams[2], openai=upstreams[3])
+    with keyed_gateway(home, config, "anthropic-app", env={"FAKE_KEY": "test-key"}) as (
+        gateway,
+        keys,
+    ):
+        yield gateway, keys[0]
 
 
 @pytest.fixture()

@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from tests.conftest import ledger_rows
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, keyed_gateway
 
-ADMIN = "admin-secret-anthropic-errors"
 HI = [{"role": "user", "content": "hi"}]
 CONFIG = """
 models:
@@ -26,12 +25,8 @@ server:
 @pytest.fixture(scope="module")
 def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GatewayProcess, str]]:
     home = tmp_path_factory.mktemp("anthropic-errors")
-    config = home / "switchgear.yaml"
-    config.write_text(CONFIG)
-    process = GatewayProcess(home, config, env={"SWITCHGEAR_ADMIN_KEY": ADMIN})
-    created = process.admin(ADMIN, "POST", "/keys", json={"name": "app"})
-    yield process, created.json()["key"]
-    process.stop()
+    with keyed_gateway(home, CONFIG, "app") as (gateway, keys):
+        yield gateway, keys[0]
 
 
 def post(door: tuple[GatewayProcess, str], body: Any, **headers: str) -> httpx.Response:

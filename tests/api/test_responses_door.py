@@ -17,9 +17,8 @@ from tests.conftest import ledger_rows, wait_for_ledger_row
 from tests.fakes.behaviour import FakeBehaviour
 from tests.fakes.openai_server import create_openai_fake
 from tests.fakes.serve import run_fake
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, keyed_gateway
 
-ADMIN = "admin-secret-responses-door"
 CONFIG = """
 providers:
   api: {{kind: openai_compat, base_url: "{openai}/v1", api_key_env: FAKE_KEY}}
@@ -53,13 +52,9 @@ def door(
     upstream: tuple[FakeBehaviour, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[GatewayProcess, str, str]]:
     home = tmp_path_factory.mktemp("responses-door")
-    config = home / "switchgear.yaml"
-    config.write_text(CONFIG.format(openai=upstream[1]))
-    env = {"FAKE_KEY": "test-key", "SWITCHGEAR_ADMIN_KEY": ADMIN}
-    process = GatewayProcess(home, config, env=env)
-    keys = [process.admin(ADMIN, "POST", "/keys", json={"name": n}).json()["key"] for n in "ab"]
-    yield process, keys[0], keys[1]
-    process.stop()
+    config = CONFIG.format(openai=upstream[1])
+    with keyed_gateway(home, config, "a", "b", env={"FAKE_KEY": "test-key"}) as (gateway, keys):
+        yield gateway, keys[0], keys[1]
 
 
 def sdk(door: tuple[GatewayProcess, str, str], key: str | None = None) -> OpenAI:

@@ -16,9 +16,8 @@ from openai import OpenAI
 from tests.fakes.agent_script import AgentScript, create_agent_fake
 from tests.fakes.behaviour import FakeBehaviour
 from tests.fakes.serve import run_fake
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, keyed_gateway
 
-ADMIN = "admin-secret-responses-tools"
 CONFIG = """
 providers:
   api: {{kind: openai_compat, base_url: "{url}/v1", api_key_env: FAKE_KEY}}
@@ -60,14 +59,9 @@ def door(
     upstream: tuple[FakeBehaviour, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[GatewayProcess, str]]:
     home = tmp_path_factory.mktemp("responses-tools")
-    config = home / "switchgear.yaml"
-    config.write_text(CONFIG.format(url=upstream[1]))
-    env = {"FAKE_KEY": "test-key", "SWITCHGEAR_ADMIN_KEY": ADMIN}
-    process = GatewayProcess(home, config, env=env)
-    created = process.admin(ADMIN, "POST", "/keys", json={"name": "tools"})
-    assert created.status_code in (200, 201), created.text
-    yield process, created.json()["key"]
-    process.stop()
+    config = CONFIG.format(url=upstream[1])
+    with keyed_gateway(home, config, "tools", env={"FAKE_KEY": "test-key"}) as (gateway, keys):
+        yield gateway, keys[0]
 
 
 @pytest.fixture()

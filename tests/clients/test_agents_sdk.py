@@ -32,9 +32,8 @@ from tests.conftest import ledger_rows
 from tests.fakes.behaviour import FakeBehaviour
 from tests.fakes.openai_server import create_openai_fake
 from tests.fakes.serve import run_fake
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, keyed_gateway
 
-ADMIN = "admin-secret-agents-sdk"
 CONFIG = """
 providers:
   api: {{kind: openai_compat, base_url: "{openai}/v1", api_key_env: FAKE_KEY}}
@@ -56,14 +55,9 @@ def door(
     upstream: tuple[FakeBehaviour, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[GatewayProcess, str]]:
     home = tmp_path_factory.mktemp("agents-sdk-door")
-    config = home / "switchgear.yaml"
-    config.write_text(CONFIG.format(openai=upstream[1]))
-    env = {"FAKE_KEY": "test-key", "SWITCHGEAR_ADMIN_KEY": ADMIN}
-    process = GatewayProcess(home, config, env=env)
-    created = process.admin(ADMIN, "POST", "/keys", json={"name": "agents-sdk"})
-    assert created.status_code in (200, 201), created.text
-    yield process, created.json()["key"]
-    process.stop()
+    config = CONFIG.format(openai=upstream[1])
+    with keyed_gateway(home, config, "agents-sdk", env={"FAKE_KEY": "test-key"}) as (gateway, keys):
+        yield gateway, keys[0]
 
 
 async def run_agent(

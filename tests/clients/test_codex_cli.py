@@ -34,10 +34,9 @@ from tests.conftest import ledger_rows
 from tests.fakes.agent_script import AgentScript, create_agent_fake
 from tests.fakes.behaviour import FakeBehaviour
 from tests.fakes.serve import run_fake
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, keyed_gateway
 
 VERSION = "0.171.0"
-ADMIN = "admin-secret-codex"
 CONFIG = """
 providers:
   api: {{kind: openai_compat, base_url: "{url}/v1", api_key_env: FAKE_KEY}}
@@ -89,14 +88,9 @@ def door(
     upstream: tuple[FakeBehaviour, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[GatewayProcess, str]]:
     home = tmp_path_factory.mktemp("codex-door")
-    config = home / "switchgear.yaml"
-    config.write_text(CONFIG.format(url=upstream[1]))
-    env = {"FAKE_KEY": "test-key", "SWITCHGEAR_ADMIN_KEY": ADMIN}
-    process = GatewayProcess(home, config, env=env)
-    created = process.admin(ADMIN, "POST", "/keys", json={"name": "codex"})
-    assert created.status_code in (200, 201), created.text
-    yield process, created.json()["key"]
-    process.stop()
+    config = CONFIG.format(url=upstream[1])
+    with keyed_gateway(home, config, "codex", env={"FAKE_KEY": "test-key"}) as (gateway, keys):
+        yield gateway, keys[0]
 
 
 def run_codex(

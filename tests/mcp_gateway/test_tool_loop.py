@@ -17,10 +17,9 @@ from openai import OpenAI
 from tests.fakes.behaviour import FakeBehaviour
 from tests.fakes.openai_server import create_openai_fake
 from tests.fakes.serve import run_fake
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, keyed_gateway
 from tests.mcp_gateway.conftest import TOOL_SERVER
 
-ADMIN = "sg-admin-tool-loop"
 CONFIG = """
 providers:
   api: {{kind: openai_compat, base_url: "{upstream}/v1", api_key_env: FAKE_KEY}}
@@ -47,15 +46,9 @@ def looping(
     upstream: tuple[FakeBehaviour, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[GatewayProcess, str]]:
     home = tmp_path_factory.mktemp("tool-loop")
-    config = home / "switchgear.yaml"
-    config.write_text(
-        CONFIG.format(upstream=upstream[1], python=sys.executable, tool_server=TOOL_SERVER)
-    )
-    env = {"FAKE_KEY": "test-key", "SWITCHGEAR_ADMIN_KEY": ADMIN}
-    process = GatewayProcess(home, config, env=env)
-    key = process.admin(ADMIN, "POST", "/keys", json={"name": "loop"}).json()["key"]
-    yield process, key
-    process.stop()
+    config = CONFIG.format(upstream=upstream[1], python=sys.executable, tool_server=TOOL_SERVER)
+    with keyed_gateway(home, config, "loop", env={"FAKE_KEY": "test-key"}) as (gateway, keys):
+        yield gateway, keys[0]
 
 
 def endpoints_since(db: Any, since: float, want: int) -> list[str]:
