@@ -80,27 +80,48 @@ def refusal(scope: str, kind: str, limit: int, used: int, retry_after: float) ->
         "concurrency": "concurrent requests",
     }
     wait = max(1, int(retry_after + 0.999))
+    headers = {"retry-after": str(wait), "x-switchgear-limit": f"{scope}:{kind}"}
+    counted = {"rpm": "requests", "tpm": "tokens"}.get(kind)
+    if counted is not None:  # the refused limit, as OpenAI's headers describe it
+        headers[f"x-ratelimit-limit-{counted}"] = str(limit)
+        headers[f"x-ratelimit-remaining-{counted}"] = "0"
+        headers[f"x-ratelimit-reset-{counted}"] = duration(retry_after)
     return RateLimited(
         f"Rate limit reached for {scope} on {names[kind]}: Limit {limit}, Used {used}. "
         f"Retry after {wait}s.",
         code="rate_limit_exceeded",
         param=kind,
-        headers={"retry-after": str(wait), "x-switchgear-limit": f"{scope}:{kind}"},
+        headers=headers,
     )
 
 
+def duration(seconds: float) -> str:
+    """A wait in OpenAI's header style: `850ms`, `13s`, `1m0s`."""
+    if seconds < 1:
+        return f"{max(0, int(seconds * 1000))}ms"
+    whole = int(seconds + 0.999)
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes}m{rest}s" if minutes else f"{rest}s"
+
+
 def ratelimit_headers(
-    scope: ScopeLimits, requests_left: int | None, tokens_left: int | None
+    scope: ScopeLimits,
+    requests_left: int | None,
+    tokens_left: int | None,
+    requests_reset: float = WINDOW_S,
+    tokens_reset: float = WINDOW_S,
 ) -> dict[str, str]:
+    """The first scope's limits; `*_reset`: seconds until the oldest counted request (or its
+    tokens) leaves the window, which is when the remaining count next goes up."""
     headers: dict[str, str] = {}
     if scope.rpm is not None and requests_left is not None:
         headers["x-ratelimit-limit-requests"] = str(scope.rpm)
         headers["x-ratelimit-remaining-requests"] = str(max(0, requests_left))
-        headers["x-ratelimit-reset-requests"] = "60s"
+        headers["x-ratelimit-reset-requests"] = duration(requests_reset)
     if scope.tpm is not None and tokens_left is not None:
         headers["x-ratelimit-limit-tokens"] = str(scope.tpm)
         headers["x-ratelimit-remaining-tokens"] = str(max(0, tokens_left))
-        headers["x-ratelimit-reset-tokens"] = "60s"
+        headers["x-ratelimit-reset-tokens"] = duration(tokens_reset)
     return headers
 
 
@@ -147,7 +168,14 @@ class MemoryLimiter:
             used = sum(t for _, t in window.tokens.values())
             left_requests = None if first.rpm is None else first.rpm - len(window.requests)
             left_tokens = None if first.tpm is None else first.tpm - used
-            headers = ratelimit_headers(first, left_requests, left_tokens)
+            oldest_tokens = min((t for t, _ in window.tokens.values()), default=now)
+            headers = ratelimit_headers(
+                first,
+                left_requests,
+                left_tokens,
+                WINDOW_S - (now - window.requests[0]),
+                WINDOW_S - (now - oldest_tokens),
+            )
         return Permit(request_id, scopes, tokens, headers)
 
     async def settle(self, permit: Permit, actual_tokens: int) -> None:

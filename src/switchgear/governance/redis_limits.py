@@ -63,8 +63,15 @@ for i = 0, n - 1 do
   redis.call('EXPIRE', tk .. ':at', window * 2)
   redis.call('EXPIRE', ck, 3600)
 end
-if n > 0 then return {'ok', usage[1][1] + 1, usage[1][2] + tokens} end
-return {'ok', 0, 0}
+if n > 0 then
+  -- When the first scope's oldest request (and oldest tokens) leave the window.
+  local ro = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local to = redis.call('ZRANGE', KEYS[2] .. ':at', 0, 0, 'WITHSCORES')
+  return {'ok', usage[1][1] + 1, usage[1][2] + tokens,
+          tostring(window - (now - tonumber(ro[2] or now))),
+          tostring(window - (now - tonumber(to[2] or now)))}
+end
+return {'ok', 0, 0, '0', '0'}
 """
 
 _SETTLE = """
@@ -76,6 +83,10 @@ for i = 0, #KEYS / 2 - 1 do
 end
 return 1
 """
+
+
+def _seconds(value: Any) -> float:
+    return float(value.decode() if isinstance(value, bytes) else value)
 
 
 def _keys(scope: str) -> list[str]:
@@ -115,6 +126,8 @@ class RedisLimiter:
                 first,
                 None if first.rpm is None else first.rpm - requests_used,
                 None if first.tpm is None else first.tpm - tokens_used,
+                _seconds(result[3]),
+                _seconds(result[4]),
             )
         return Permit(request_id, scopes, tokens, headers)
 
