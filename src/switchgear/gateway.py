@@ -152,9 +152,9 @@ class Gateway:
             upstream_model=model.upstream_model or model.id,
             context_window=model.context_window,
             self_hosted=kind.self_hosted if remote is None else remote.self_hosted,
-            # The embedded engine has no tool calling; remote APIs are assumed to have both
-            # unless the config says otherwise.
-            supports_tools=(not local) if model.supports_tools is None else model.supports_tools,
+            # The embedded engine calls tools through its grammar; remote APIs are assumed to
+            # have both unless the config says otherwise.
+            supports_tools=True if model.supports_tools is None else model.supports_tools,
             supports_json_schema=(
                 True if model.supports_json_schema is None else model.supports_json_schema
             ),

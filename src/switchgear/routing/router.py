@@ -132,8 +132,17 @@ class Router:
                 for what, asked in (("tools", needs.tools), ("json_schema", needs.json_schema))
                 if asked
             )
+            setting = "supports_tools" if needs.tools else "supports_json_schema"
+            hint = (
+                f"add a target whose model has `{setting}: true` to the route, or send the "
+                "request to such a model"
+            )
+            if needs.tools:
+                hint += (
+                    "; for structured output alone, `response_format` json_schema needs no tools"
+                )
             raise InvalidRequest(
-                f"No target of route `{name}` supports {wanted}.",
+                f"No target of route `{name}` supports {wanted}: {hint}.",
                 param="tools" if needs.tools else "response_format",
                 code="unsupported_parameter",
             )
