@@ -30,7 +30,8 @@ providers:
   claude: {{kind: anthropic, base_url: "{claude}", api_key_env: FAKE_ANTHROPIC_KEY}}
   dead: {{kind: openai_compat, base_url: "{dead}/v1", self_hosted: true}}
 models:
-  - {{id: smol, aliases: [default]}}
+  # Declared without tool calling, so a tool request on the `tools` route skips it.
+  - {{id: smol, aliases: [default], supports_tools: false}}
   - {{id: gpt-fake, provider: primary, upstream_model: gpt-4o-mini}}
   - {{id: flaky-fake, provider: flaky, upstream_model: gpt-4o-mini}}
   - {{id: claude-fake, provider: claude, upstream_model: claude-sonnet-4-5}}
@@ -229,7 +230,7 @@ def test_tool_calls_pass_through_the_official_client(front: GatewayProcess) -> N
             },
         }
     ]
-    # The `tools` route lists the local model first; it cannot call tools, so it is skipped.
+    # The `tools` route lists the local model first; it is declared without tools: skipped.
     reply = client.chat.completions.create(
         model="tools",
         messages=[{"role": "user", "content": "weather in Paris?"}],
