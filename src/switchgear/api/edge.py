@@ -62,7 +62,7 @@ class EdgeGuard:
         self.cors = CORSMiddleware(
             app,
             allow_origins=sorted(self.cors_origins),
-            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],  # DELETE: stored responses
             allow_headers=["*"],
             expose_headers=[
                 "x-request-id",
