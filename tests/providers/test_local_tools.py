@@ -16,12 +16,8 @@ import msgspec
 import pytest
 from openai import OpenAI
 
-from switchgear.providers.local_tool_grammar import (
-    checked_parameters,
-    integer_rule,
-    numeric_rule,
-    tool_call_grammar,
-)
+from switchgear.providers.local_tool_grammar import checked_parameters, tool_call_grammar
+from switchgear.providers.local_tool_numbers import integer_rule, numeric_rule
 from switchgear.providers.local_tool_reader import ToolAnswerScanner, ToolCallReader
 from switchgear.providers.local_tools import plan_tools, prompt_messages
 from switchgear.schema.errors import InvalidRequest
