@@ -20,6 +20,7 @@ import msgspec
 from switchgear.governance.keys import Identity
 from switchgear.mcp.access import split_name
 from switchgear.mcp.errors import ToolFailed
+from switchgear.mcp.service import openai_tool
 from switchgear.schema.errors import GatewayError, InvalidRequest
 from switchgear.schema.generation import Delta, Usage
 from switchgear.schema.messages import FunctionCall, Message, ToolCall
@@ -62,8 +63,9 @@ async def run_with_mcp(
     tools = chat.tools or []
     references = [t for t in tools if t.get("type") == "mcp"]
     own = [t for t in tools if t.get("type") != "mcp"]
-    result = LoopResult(answer=None)  # type: ignore[arg-type]
-    functions = await _offered(gateway, identity, references, result)
+    listed: dict[str, list[dict[str, Any]]] = {}
+    made: list[McpCall] = []
+    functions = await _offered(gateway, identity, references, listed)
     offered = {f["function"]["name"] for f in functions}
     messages = list(chat.messages)
     spent = Usage(0, 0)
@@ -90,11 +92,10 @@ async def run_with_mcp(
         ours = [call for call in calls if call.function.name in offered]
         # An answer, or calls the client must run itself (its own tools): the loop ends.
         if last or not ours or len(ours) < len(calls):
-            result.answer = _replayed(answer, deltas, spent)
-            return result
+            return LoopResult(_replayed(answer, deltas, spent), listed, made)
         messages.append(Message(role="assistant", content=text or None, tool_calls=calls))
         for call in ours:
-            output = await _run_call(gateway, identity, call, result)
+            output = await _run_call(gateway, identity, call, made)
             messages.append(Message(role="tool", tool_call_id=call.id, content=output))
     raise AssertionError("unreachable: the last step answers without tools")
 
@@ -103,7 +104,7 @@ async def _offered(
     gateway: Gateway,
     identity: Identity,
     references: list[dict[str, Any]],
-    result: LoopResult,
+    listed: dict[str, list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
     """The MCP tools the request names, as function tools (one listing trip)."""
     separator = gateway.config.mcp.separator
@@ -134,23 +135,18 @@ async def _offered(
         allowed_names = wanted[server]
         if allowed_names is not None and name not in allowed_names:
             continue
-        result.listed.setdefault(server, []).append({**tool, "name": name})
-        function = {
-            "name": tool["name"],
-            "description": tool.get("description") or "",
-            "parameters": tool.get("inputSchema") or {"type": "object", "properties": {}},
-        }
-        functions.append({"type": "function", "function": function})
+        listed.setdefault(server, []).append({**tool, "name": name})
+        functions.append(openai_tool(tool))
     return functions
 
 
 async def _run_call(
-    gateway: Gateway, identity: Identity, call: ToolCall, result: LoopResult
+    gateway: Gateway, identity: Identity, call: ToolCall, made: list[McpCall]
 ) -> str:
     """Runs one call; what the model reads back, a failure included (it may recover)."""
     server, tool = split_name(call.function.name, gateway.config.mcp.separator) or ("", "")
     record = McpCall(server, tool, call.function.arguments)
-    result.calls.append(record)
+    made.append(record)
     try:
         arguments = msgspec.json.decode(call.function.arguments or "{}")
         if not isinstance(arguments, dict):

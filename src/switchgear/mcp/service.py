@@ -173,7 +173,8 @@ def _attempt(server: str, started: float, error: GatewayError | None) -> Attempt
 
 def openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
     """An MCP tool as an OpenAI chat `tools` entry (for a tool loop offering MCP tools)."""
-    function: dict[str, Any] = {"name": tool["name"], "parameters": tool.get("inputSchema") or {}}
+    parameters = tool.get("inputSchema") or {"type": "object", "properties": {}}
+    function: dict[str, Any] = {"name": tool["name"], "parameters": parameters}
     if tool.get("description"):
         function["description"] = tool["description"]
     return {"type": "function", "function": function}
