@@ -35,6 +35,7 @@ from switchgear.responses_service import not_found, owner_of
 from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
 from switchgear.schema.requests import ChatCompletionRequest
 from switchgear.schema.responses import ResponsesRequest, StoredResponseRequest
+from switchgear.schema.responses_tools import ToolTable
 from switchgear.store.responses import StoredResponse
 from switchgear.tool_loop import LoopResult, names_mcp_servers, run_with_mcp
 from switchgear.trip import Answer
@@ -51,7 +52,7 @@ _ITEM_PREFIX = {
 
 
 async def _conversation(
-    gateway: Gateway, decoded: ResponsesRequest, owner: str
+    gateway: Gateway, decoded: ResponsesRequest, owner: str, tools: ToolTable
 ) -> ChatCompletionRequest:
     history: list[dict[str, Any]] = []
     previous = decoded.previous_response_id
@@ -62,7 +63,7 @@ async def _conversation(
         for stored in chain:
             history += stored.input_items
             history += stored.body.get("output", [])
-    chat = decoded.to_chat(history)
+    chat = decoded.to_chat(history, tools)
     server = gateway.config.server
     check_input_size(chat, server.max_text_chars, server.max_items)
     return chat
@@ -118,12 +119,14 @@ def _with_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class _Responder:
     """One response being made: builds the object, stores it when asked to."""
 
-    def __init__(self, gateway: Gateway, decoded: ResponsesRequest, owner: str) -> None:
+    def __init__(
+        self, gateway: Gateway, decoded: ResponsesRequest, owner: str, tools: ToolTable
+    ) -> None:
         self.gateway = gateway
         self.decoded = decoded
         self.owner = owner
         self.created_at = time.time()
-        self.tools = decoded.tool_table()
+        self.tools = tools
         self.items = OutputItems(self.tools)
 
     def headers(self, answer: Answer) -> dict[str, str]:
@@ -206,11 +209,12 @@ async def create(request: Request) -> Response:
     secret = caller_secret(request)
     try:
         owner = owner_of(gateway.governor.identify(secret))
-        chat = await _conversation(gateway, decoded, owner)
+        tools = decoded.tool_table()
+        chat = await _conversation(gateway, decoded, owner, tools)
     except GatewayError as error:
         gateway.pipeline.record_rejected(DOOR, error)
         raise
-    responder = _Responder(gateway, decoded, owner)
+    responder = _Responder(gateway, decoded, owner, tools)
 
     async def generate() -> Answer:
         if not names_mcp_servers(chat):

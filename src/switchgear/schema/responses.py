@@ -123,8 +123,11 @@ class ResponsesRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
             chat_tool_choice(choice, table)  # refuses it: all that is left to force is gone
         return table
 
-    def to_chat(self, history: list[dict[str, Any]]) -> ChatCompletionRequest:
-        """The chat request for `history` (earlier items of the conversation) and this input."""
+    def to_chat(
+        self, history: list[dict[str, Any]], table: ToolTable | None = None
+    ) -> ChatCompletionRequest:
+        """The chat request for `history` (earlier items of the conversation) and this input;
+        `table`: this request's `tool_table()`, when the caller has it already."""
         self.reject_unsupported()
         messages: list[Message] = []
         if self.instructions:
@@ -135,7 +138,7 @@ class ResponsesRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
             _append(messages, item, where)
         if not any(m.role != "system" for m in messages):
             raise InvalidRequest("The input holds no message.", param="input")
-        table = self.tool_table()
+        table = table or self.tool_table()
         tools = [*table.tools, *table.mcp] or None
         return ChatCompletionRequest(
             model=self.model,
