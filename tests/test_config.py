@@ -127,3 +127,27 @@ def test_provider_field_errors_name_the_provider(tmp_path: Path) -> None:
 def test_model_with_an_unknown_provider_is_refused(tmp_path: Path) -> None:
     message = error_for(tmp_path, "models:\n  - id: m\n    provider: openai\n")
     assert ":3: models[0].provider: unknown provider `openai`" in message
+
+
+def test_a_bad_enum_value_lists_the_allowed_values(tmp_path: Path) -> None:
+    message = error_for(tmp_path, "ledger:\n  user: hashed\n")
+    assert ":2: ledger.user: Invalid enum value 'hashed'; allowed: drop, hash, raw" in message
+
+
+def test_a_bad_enum_value_inside_a_route_lists_the_strategies(tmp_path: Path) -> None:
+    message = error_for(
+        tmp_path,
+        "routes:\n  chat:\n    strategy: fastest\n    targets: [smollm2-135m-instruct]\n",
+    )
+    assert ":3: routes.chat.strategy: Invalid enum value 'fastest'" in message
+    for strategy in ("priority", "weighted", "least_latency", "least_busy", "cheapest"):
+        assert strategy in message
+
+
+def test_a_bad_enum_value_in_a_list_lists_the_roles(tmp_path: Path) -> None:
+    message = error_for(
+        tmp_path,
+        "guards:\n  policies:\n    strict:\n      injection:\n        roles: [user, robot]\n",
+    )
+    assert "guards.policies.strict.injection.roles[1]: Invalid enum value 'robot'" in message
+    assert "allowed: developer, function, system, tool, user" in message

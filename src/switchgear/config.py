@@ -11,10 +11,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 import yaml
 
+from switchgear.config_types import ANY_KEY, enum_message, fill_dict_keys
 from switchgear.governance.config import GovernanceConfig
 from switchgear.guards.config import GuardsConfig
 from switchgear.knowledge.config import KnowledgeConfig
-from switchgear.mcp.config import McpConfig, McpServerConfig
+from switchgear.mcp.config import McpConfig
 from switchgear.mcp.config import problems as mcp_problems
 from switchgear.plugins import registry
 from switchgear.providers.config import (
@@ -155,26 +156,10 @@ def load_config(path: str | Path | None) -> Config:
     located = _Located(lines)
     if not isinstance(data, dict):
         raise ConfigError(f"{file}:{root.start_mark.line + 1}: the config must be a mapping")
-    providers = data.get("providers")
-    if isinstance(providers, dict):
-        # msgspec reports dict keys as `[...]`; check each entry alone to name the provider.
-        for name, entry in providers.items():
-            try:
-                msgspec.convert(entry, ProviderConfig, strict=True)
-            except msgspec.ValidationError as error:
-                raise _located_error(file, located, str(error), ("providers", name)) from error
-    mcp = data.get("mcp")
-    servers = mcp.get("servers") if isinstance(mcp, dict) else None
-    if isinstance(servers, dict):  # each alone, to name the server (as for providers)
-        for name, entry in servers.items():
-            try:
-                msgspec.convert(entry, McpServerConfig, strict=True)
-            except msgspec.ValidationError as error:
-                raise _located_error(file, located, str(error), ("mcp", "servers", name)) from error
     try:
         config = msgspec.convert(data, Config, strict=True)
     except msgspec.ValidationError as error:
-        raise _located_error(file, located, str(error)) from error
+        raise _located_error(file, located, str(error), data=data) from error
     config.source = str(file)
     _check_semantics(config, file, located)
     _check_routes(config, file, located)
@@ -200,24 +185,31 @@ def _to_python(node: yaml.Node, path: tuple[str | int, ...], lines: dict[Any, in
 
 
 _PATH_IN_MESSAGE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['([^']*)'\]")
+_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+|\.\.\.)\]|\['([^']*)'\]")
 
 
 def _located_error(
-    file: Path, located: _Located, message: str, prefix: tuple[str | int, ...] = ()
+    file: Path,
+    located: _Located,
+    message: str,
+    prefix: tuple[str | int, ...] = (),
+    data: Any = None,
 ) -> ConfigError:
     match = _PATH_IN_MESSAGE.search(message)
     path: tuple[str | int, ...] = prefix
     if match:
         message = message[: match.start()]
         path = prefix + tuple(
-            name or key or int(index)
+            name or key or (ANY_KEY if index == "..." else int(index))
             for name, index, key in _PATH_PART.findall(match.group("path"))
         )
+        if data is not None:
+            path = fill_dict_keys(Config, data, path, message)
     unknown = re.match(r"Object contains unknown field `(.+)`", message)
     if unknown:
         path = (*path, unknown.group(1))
         message = "unknown field (check the spelling; see switchgear.example.yaml)"
+    message = enum_message(Config, path, message)
     return _error_at(file, located, path, message)
 
 
