@@ -26,6 +26,7 @@ from typing import Any, Protocol
 # collapses decode speed. Must be set before llama.cpp's OpenMP runtime starts.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from switchgear.providers.local_cpu import RepackDecision, current_decision, model_params_for
 from switchgear.providers.local_sampling import ConstrainedSampler
 from switchgear.providers.stop_scanner import StopScanner
 from switchgear.schema.errors import GatewayError, Overloaded
@@ -113,6 +114,7 @@ class LocalEngine:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._constrained: ConstrainedSampler | None = None
+        self.repack: RepackDecision | None = None  # how the weights were loaded, once loaded
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -125,7 +127,11 @@ class LocalEngine:
         s = self.settings
         # The Llama object serves tokenizer, metadata and chat template; its own context is
         # tiny. Generation uses a context of our own with one KV region per parallel sequence.
-        self._llama = Llama(model_path=s.model_path, n_ctx=64, n_batch=64, verbose=False)
+        self.repack = current_decision()
+        if not self.repack.repack:
+            log.warning("llama.cpp weight repacking off: %s", self.repack.reason)
+        with model_params_for(self.repack):
+            self._llama = Llama(model_path=s.model_path, n_ctx=64, n_batch=64, verbose=False)
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = s.context_window * s.parallel
         params.n_batch = max(s.batch_size, s.prefill_chunk + s.parallel)
