@@ -166,7 +166,9 @@ def print_usage_report(
         print(to_csv(report) or "(no requests in that period)", end="")
     else:
         columns = list(report[0])
-        print("  ".join(f"{c.upper():>14}" for c in columns))
-        for row in report:
-            print("  ".join(f"{row[c]!s:>14}" for c in columns))
+        cells = [["-" if row[c] is None else str(row[c]) for c in columns] for row in report]
+        widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+        print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+        for r in cells:
+            print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
     return 0
