@@ -105,7 +105,9 @@ def run_first_hour(folder: Path, ollama: str) -> dict[str, str]:
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"the first hour stopped:\n{output[-6000:]}"
     pieces = re.split(r"^::command (\d+)::$", run.stdout, flags=re.M)
-    return {commands[int(i)]: text.strip() for i, text in zip(pieces[1::2], pieces[2::2])}
+    return {
+        commands[int(i)]: text.strip() for i, text in zip(pieces[1::2], pieces[2::2], strict=True)
+    }
 
 
 def output_of(outputs: dict[str, str], *fragments: str) -> str:
