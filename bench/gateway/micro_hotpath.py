@@ -129,15 +129,13 @@ def main() -> None:
         m = GatewayMetrics()
 
         def run() -> None:
-            m.requests.labels("chat.completions", "mock-gpt", "ok").inc()
-            m.latency.labels("chat.completions", "mock-gpt").observe(0.01)
-            m.ttft.labels("chat.completions", "mock-gpt").observe(0.005)
-            m.tokens.labels("mock-gpt", "prompt").inc(12)
-            m.tokens.labels("mock-gpt", "completion").inc(12)
+            m.record_request(
+                "chat.completions", "default", "mock-gpt", "ok", 0.01, 0.005, 12, 12, None
+            )
 
         return run
 
-    add("prometheus: the 5 metric updates of Pipeline._finish", metrics)
+    add("prometheus: one request's metric updates (GatewayMetrics.record_request)", metrics)
 
     record = _usage_record()
 

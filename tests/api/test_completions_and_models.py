@@ -69,8 +69,8 @@ def test_health_readiness_and_metrics(client: OpenAI, gateway: GatewayProcess) -
     assert ready == {"status": "ready", "models": {"smollm2-135m-instruct": True}}
     metrics = httpx.get(f"{gateway.base_url}/metrics").text
     assert (
-        'switchgear_requests_total{model="smollm2-135m-instruct",route="chat.completions",'
-        'status="ok"}'
+        'switchgear_requests_total{door="chat.completions",model="smollm2-135m-instruct",'
+        'route="default",status="ok"}'
     ) in metrics
     assert "switchgear_request_duration_seconds_bucket" in metrics
     assert "switchgear_time_to_first_token_seconds_count" in metrics

@@ -167,8 +167,8 @@ def _attempt(server: str, started: float, error: GatewayError | None) -> Attempt
     """The call to the tool's server, for the ledger's attempts (its latency alone)."""
     latency = (time.perf_counter() - started) * 1000
     if error is None:
-        return Attempt(f"mcp:{server}", "ok", 200, None, latency)
-    return Attempt(f"mcp:{server}", "error", error.status, error.code, latency)
+        return Attempt(f"mcp:{server}", "ok", 200, None, latency, provider="mcp")
+    return Attempt(f"mcp:{server}", "error", error.status, error.code, latency, provider="mcp")
 
 
 def openai_tool(tool: dict[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ class Attempt:
     http_status: int
     error_code: str | None
     latency_ms: float
+    provider: str = ""  # the `providers:` entry (or local engine) behind `target`
 
 
 @dataclass(slots=True)
@@ -55,6 +56,9 @@ async def start_first_healthy(
     asked for a non-streamed answer has seen nothing yet, so a target that breaks off
     half-way is just a failed attempt, and the next target serves it)."""
     last_error: GatewayError | None = None
+    # Each target's latest failure, for the error the client gets when none answers (made on
+    # the first failure: the request that succeeds at once allocates nothing for it).
+    latest_failures: dict[str, UpstreamError] | None = None
     for target in plan.targets:
         target_health = health[target.model_id]
         for attempt_number in range(plan.retries + 1):
@@ -82,25 +86,31 @@ async def start_first_healthy(
             else:
                 ttft = time.perf_counter() - began
                 target_health.record_success(ttft)
-                attempts.append(Attempt(target.label, "ok", 200, None, ttft * 1000))
+                attempts.append(
+                    Attempt(target.label, "ok", 200, None, ttft * 1000, target.provider_name)
+                )
                 return Started(target, first, rest)
             await stream.aclose()
             latency_ms = (time.perf_counter() - began) * 1000
+            code = error.code or error.type
             attempts.append(
-                Attempt(target.label, "error", error.status, error.code or error.type, latency_ms)
+                Attempt(target.label, "error", error.status, code, latency_ms, target.provider_name)
             )
             if not (isinstance(error, UpstreamError) and error.retryable):
                 target_health.probing = False
                 raise error
             target_health.record_failure()
             last_error = error
+            if latest_failures is None:
+                latest_failures = {}
+            latest_failures[target.model_id] = error
             if attempt_number == plan.retries:
                 break
             delay = _backoff(attempt_number, error, resilience)
             if delay is None:
                 break
             await asyncio.sleep(delay)
-    raise _all_failed(plan, last_error, health)
+    raise _all_failed(plan, last_error, health, latest_failures or {})
 
 
 def _backoff(attempt: int, error: UpstreamError, resilience: ResilienceConfig) -> float | None:
@@ -113,14 +123,23 @@ def _backoff(attempt: int, error: UpstreamError, resilience: ResilienceConfig) -
     return random.uniform(0, ceiling)  # "full jitter": spreads retries of many clients
 
 
+class UpstreamsRateLimited(GatewayError):
+    """Every target refused with 429: the client hears a rate limit, typed like the gateway's
+    own (`governance.limits.RateLimited`, OpenAI's `requests` / `rate_limit_exceeded`), so
+    SDKs raise their rate-limit error and back off instead of treating it as a fault."""
+
+    status = 429
+    type = "requests"
+
+
 def _all_failed(
-    plan: RoutePlan, last_error: GatewayError | None, health: dict[str, TargetHealth]
+    plan: RoutePlan,
+    last_error: GatewayError | None,
+    health: dict[str, TargetHealth],
+    latest_failures: dict[str, UpstreamError],
 ) -> GatewayError:
     tried = ", ".join(t.label for t in plan.targets)
-    # When to try again: what the upstream said, else when the first circuit lets a probe in.
-    wait = last_error.retry_after if isinstance(last_error, UpstreamError) else None
-    if wait is None:
-        wait = min((health[t.model_id].seconds_until_probe() for t in plan.targets), default=1)
+    wait = _seconds_until_a_target_may_serve(plan, health, latest_failures)
     headers = {"retry-after": str(max(1, math.ceil(wait)))}
     if plan.self_hosted_only:
         return GatewayError(
@@ -130,10 +149,42 @@ def _all_failed(
             code="no_self_hosted_target",
             headers=headers,
         )
+    rate_limited = all(f.status == 429 for f in latest_failures.values())
+    if last_error is not None and rate_limited:
+        return UpstreamsRateLimited(
+            f"Every target of `{plan.name}` is rate limited ({tried}). Retry after "
+            f"{headers['retry-after']}s. Last error: {last_error.message}",
+            code="rate_limit_exceeded",
+            headers=headers,
+        )
     detail = f" Last error: {last_error.message}" if last_error else " All circuits are open."
+    # A target that is only busy (429) does not set the status of one that is broken.
+    broken = [f.status for f in latest_failures.values() if f.status != 429]
     return GatewayError(
         f"Every target of `{plan.name}` failed ({tried}).{detail}",
-        status=last_error.status if last_error else 503,
+        status=broken[-1] if broken else 503,
         code="all_targets_failed",
         headers=headers,
     )
+
+
+def _seconds_until_a_target_may_serve(
+    plan: RoutePlan, health: dict[str, TargetHealth], latest_failures: dict[str, UpstreamError]
+) -> float:
+    """The soonest any target could answer: an open circuit lets a probe in after its
+    cooldown, a target that sent Retry-After said when (whichever is later); any other
+    target may be tried again at once (the caller's floor of one second applies)."""
+    return min(
+        (
+            max(health[t.model_id].seconds_until_probe(), _asked_to_wait(latest_failures, t))
+            for t in plan.targets
+        ),
+        default=0.0,
+    )
+
+
+def _asked_to_wait(latest_failures: dict[str, UpstreamError], target: Target) -> float:
+    failure = latest_failures.get(target.model_id)
+    if failure is None or failure.retry_after is None:
+        return 0.0
+    return failure.retry_after

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 _EWMA_WEIGHT = 0.2
 
+# `switchgear_circuit_state`'s values: a gauge an alert can compare (`== 2`: open).
+CIRCUIT_STATE_CODES = {"closed": 0, "half_open": 1, "open": 2}
+
 
 @dataclass(slots=True)
 class TargetHealth:
@@ -21,6 +24,7 @@ class TargetHealth:
     in_flight: int = 0
     successes: int = 0
     failures: int = 0
+    opened: int = 0  # times the circuit went from closed or half-open to open
 
     @property
     def state(self) -> str:
@@ -60,5 +64,9 @@ class TargetHealth:
         self.failures += 1
         self.consecutive_failures += 1
         if self.probing or self.consecutive_failures >= self.failure_threshold:
+            # A failure that lands while the circuit is already open (an attempt that began
+            # before it opened) restarts the cooldown but is not a new opening.
+            if self.opened_at is None or self.probing:
+                self.opened += 1
             self.opened_at = time.monotonic()
         self.probing = False

@@ -67,15 +67,8 @@ class LedgerStage(StageBase):
             ),
         )
         trip.recorded = self.ledger.record(record)
-        self.metrics.record_request(
-            trip.endpoint,
-            served or "unknown",
-            status,
-            seconds,
-            None if ttft_ms is None else ttft_ms / 1000,
-            trip.prompt_tokens,
-            trip.completion_tokens,
-            code,
+        self.metrics.record_trip(
+            trip, status, code, seconds, None if ttft_ms is None else ttft_ms / 1000
         )
 
 
@@ -94,4 +87,20 @@ def build(context: StageContext) -> LedgerStage:
             return None
         return user if mode == "raw" else context.hash_caller_id(user)
 
+    context.metrics.know_names(_configured_names(context))
     return LedgerStage(context.ledger, context.metrics, stored_user)
+
+
+def _configured_names(context: StageContext) -> list[str]:
+    """Every name a request may ask for that the configuration defines: the metrics label
+    requests with these and count any other name as `other`."""
+    config = context.config
+    embedding = config.knowledge.embedding
+    return [
+        *context.router.names(),
+        embedding.served_as,
+        embedding.model,
+        *config.knowledge.collections,
+        *(binding.collection for binding in context.bindings.values()),
+        *config.guards.backends(),
+    ]
