@@ -33,15 +33,29 @@ def test_chat_streams_from_a_running_gateway(gateway: GatewayProcess) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
-    assert "answering in-process" not in result.stderr
+    assert "no gateway answers" not in result.stderr
 
 
-def test_chat_answers_in_process_when_no_gateway_runs(tmp_path: Path) -> None:
+def test_chat_with_no_gateway_fails_fast_and_says_what_to_do(tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    result = run_cli("chat", "Say hello.", "--max-tokens", "8", "--url", f"{closed}/v1",
+                     data_dir=tmp_path)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"switchgear chat: no gateway answers at {closed}; start one with `switchgear serve`, "
+        "or pass --local to answer in-process"
+    ]
+    assert not (tmp_path / "switchgear.db").exists()  # nothing was answered in-process
+
+
+def test_chat_local_answers_in_process_quietly(tmp_path: Path) -> None:
     closed = f"http://127.0.0.1:{free_port()}/v1"
-    result = run_cli("chat", "Say hello.", "--max-tokens", "8", "--url", closed, data_dir=tmp_path)
+    result = run_cli("chat", "Say hello.", "--max-tokens", "8", "--local", "--url", closed,
+                     data_dir=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
-    assert "answering in-process" in result.stderr
+    assert result.stderr == ""  # the answer alone: no server or engine notices
     usage = run_cli("usage", data_dir=tmp_path)
     assert usage.returncode == 0
     line = next(ln for ln in usage.stdout.splitlines() if ln.startswith("smollm2-135m-instruct"))

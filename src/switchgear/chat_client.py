@@ -1,8 +1,14 @@
-"""`switchgear chat`: streams from a running gateway, or runs the pipeline in-process."""
+"""`switchgear chat`: streams from a running gateway, or (`--local`) runs the pipeline in-process.
+
+With no gateway at the URL it stops at once and says so, as `gh` and `ollama run` do: quietly
+loading the models in-process instead took seconds and answered from a config the operator may
+not have meant.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 import httpx
@@ -21,23 +27,34 @@ def run_chat(
     system: str | None,
     max_tokens: int,
     api_key: str | None = None,
+    local: bool = False,
 ) -> int:
-    """`url`: the gateway's base URL (no `/v1`)."""
+    """`url`: the gateway's base URL (no `/v1`); `local`: answer in-process instead."""
     messages = ([{"role": "system", "content": system}] if system else []) + [
         {"role": "user", "content": prompt}
     ]
     body = {"model": model, "messages": messages, "max_tokens": max_tokens, "stream": True}
+    if local:
+        return asyncio.run(_stream_in_process(config, body))
     try:
         return _stream_from_server(url, body, api_key)
-    except httpx.ConnectError:
-        print(f"(no gateway at {url}; answering in-process)", file=sys.stderr)
-    return asyncio.run(_stream_in_process(config, body))
+    except (httpx.ConnectError, httpx.ConnectTimeout):
+        print(
+            f"switchgear chat: no gateway answers at {url}; start one with `switchgear serve`, "
+            "or pass --local to answer in-process",
+            file=sys.stderr,
+        )
+        return 1
+
+
+# Generation may take minutes; reaching the gateway may not.
+_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 
 
 def _stream_from_server(url: str, body: dict[str, object], api_key: str | None) -> int:
     headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
     endpoint = f"{url}/v1/chat/completions"
-    with httpx.stream("POST", endpoint, json=body, headers=headers, timeout=600) as r:
+    with httpx.stream("POST", endpoint, json=body, headers=headers, timeout=_TIMEOUT) as r:
         if r.status_code != 200:
             r.read()
             print(f"error {r.status_code}: {_message(r)}", file=sys.stderr)
@@ -67,6 +84,9 @@ def _message(response: httpx.Response) -> str:
 async def _stream_in_process(config: Config, body: dict[str, object]) -> int:
     from switchgear.gateway import Gateway
 
+    # The gateway's start-up notices (open to loopback callers, and so on) are about serving;
+    # in-process only the answer and real errors belong on the terminal.
+    logging.getLogger("switchgear").setLevel(logging.ERROR)
     gateway = Gateway(config)
     await gateway.start()
     try:

@@ -1,5 +1,5 @@
 """`switchgear serve | chat | models | routes | usage | keys | audit | ingest | search |
-collections`."""
+collections | doctor | completion`."""
 
 from __future__ import annotations
 
@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a virtual key, for a gateway that requires one (default: $SWITCHGEAR_API_KEY)",
     )
     chat.add_argument("--config", dest="sub_config", help="YAML config file")
+    chat.add_argument(
+        "--local",
+        action="store_true",
+        help="answer in-process with the config's models, without a running gateway",
+    )
 
     models = commands.add_parser("models", help="list the configured models")
     models.add_argument("--config", dest="sub_config", help="YAML config file")
@@ -84,11 +89,36 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument(
         "--format", choices=["table", "csv", "json"], default="table", help="output format"
     )
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the config, store, engine, providers and gateway; say what to fix",
+        epilog="One line per check, `ok|warn|fail CHECK: FINDING`, with a `fix:` under "
+        "each that is not ok. Exits 1 when any check fails (a warning does not).",
+    )
+    doctor.add_argument("--config", dest="sub_config", metavar="FILE", help="YAML config file")
+    doctor.add_argument(
+        "--url", default=os.environ.get("SWITCHGEAR_URL", DEFAULT_URL), help=URL_HELP
+    )
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
+    from switchgear.completion import add_command as add_completion_command
+
+    add_completion_command(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "completion":
+        from switchgear.completion import completion_script
+
+        print(completion_script(parser, args.shell))
+        return 0
+    if args.command == "doctor":  # before loading the config: a broken one is a finding
+        from switchgear.doctor import run_doctor
+
+        return run_doctor(args.sub_config or args.config, gateway_url(args.url), args.json)
     try:
         config = load_config(getattr(args, "sub_config", None) or args.config)
     except ConfigError as error:
@@ -107,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.system,
             args.max_tokens,
             args.api_key,
+            args.local,
         )
     if args.command == "models":
         if args.licences:
