@@ -8,6 +8,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from switchgear.catalog import build_catalog
 from switchgear.config import EMBEDDED, Config, ModelConfig, plugin_problems
 from switchgear.governance.budgets import BudgetBook, MemorySpend, RedisSpend, SpendCounter
 from switchgear.governance.governor import Governor
@@ -90,7 +91,8 @@ class Gateway:
         stages: list[Stage] = [
             self.plugins.stages[name].build(context) for name in config.pipeline.stages
         ]
-        services = KindServices(self.knowledge, self.bindings, self.guards, self.router)
+        catalog = build_catalog(config, self.router, created)
+        services = KindServices(self.knowledge, self.bindings, self.guards, self.router, catalog)
         # The MCP servers' tools, served at /mcp; each call is a trip of its own.
         self.mcp = McpService(config.mcp, self.guards, lambda request: self.pipeline.run(request))
         retention_s = config.responses.retention_days * 86400

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from switchgear.catalog import Catalog
 from switchgear.governance.governor import Forbidden
 from switchgear.guards import Guards
 from switchgear.knowledge import RouteKnowledge
-from switchgear.routing.router import Router, visible
-from switchgear.routing.target import Target
+from switchgear.routing.router import Router
 from switchgear.schema.anthropic import CountTokensRequest
 from switchgear.schema.errors import InvalidRequest
 from switchgear.schema.kinds import EmbeddingsRequest, ModelsRequest, SearchRequest
@@ -25,17 +25,6 @@ from switchgear.trip import Trip
 if TYPE_CHECKING:
     from switchgear.knowledge.service import Knowledge
     from switchgear.pipeline import Service
-
-
-def model_object(target: Target) -> dict[str, Any]:
-    return {
-        "id": target.model_id,
-        "object": "model",
-        "created": target.created,
-        "owned_by": target.owned_by,
-        "context_window": target.context_window,
-        "aliases": list(target.aliases),
-    }
 
 
 # Per message: its role and the template's separators, as chat templates spend them.
@@ -55,11 +44,13 @@ class KindServices:
         bindings: dict[str, RouteKnowledge],
         guards: Guards,
         router: Router,
+        catalog: Catalog,
     ) -> None:
         self.knowledge = knowledge
         self.bindings = bindings
         self.guards = guards
         self.router = router
+        self.catalog = catalog
 
     def table(self) -> dict[str, Service]:
         return {
@@ -118,13 +109,12 @@ class KindServices:
         return await self.guards.moderations(msgspec.structs.asdict(trip.request))
 
     async def models(self, trip: Trip) -> dict[str, Any]:
-        """Every model the caller may use, or one of them (a model it may not use does not
-        exist, as far as it can tell)."""
+        """Every name the caller may send as `model` (models, aliases, routes, the embedding
+        and moderation models), or one of them (a name it may not use does not exist, as far
+        as it can tell)."""
         request: ModelsRequest = trip.request
         assert trip.admission is not None
-        identity = trip.admission.identity
+        may_use = trip.admission.identity.may_use
         if request.model is not None:
-            target = self.router.find_model(request.model, identity.may_use)
-            return model_object(target)
-        shown = [t for t in self.router.targets if visible(t, identity.may_use)]
-        return {"object": "list", "data": [model_object(t) for t in shown]}
+            return self.catalog.one(request.model, may_use)
+        return {"object": "list", "data": self.catalog.listing(may_use)}

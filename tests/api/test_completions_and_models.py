@@ -51,8 +51,13 @@ def test_suffix_is_refused_for_a_model_without_fill_in_the_middle(client: OpenAI
 
 
 def test_models_list_and_retrieve(client: OpenAI) -> None:
-    models = client.models.list()
-    assert [m.id for m in models.data] == ["smollm2-135m-instruct"]
+    models = {m.id: m.model_dump() for m in client.models.list().data}
+    assert models["smollm2-135m-instruct"]["kind"] == "model"
+    assert models["default"]["kind"] == "alias"
+    assert models["default"]["alias_of"] == "smollm2-135m-instruct"
+    assert models["all-minilm-l6-v2"]["kind"] == "embedding"
+    assert models["all-minilm-l6-v2"]["dimensions"] == 384
+    assert models["local"]["kind"] == "moderation"
     model = client.models.retrieve("smollm2-135m-instruct")
     assert model.owned_by == "switchgear"
     assert client.models.retrieve("default").id == "smollm2-135m-instruct"
