@@ -160,6 +160,8 @@ class Gateway:
             supports_json_schema=(
                 True if model.supports_json_schema is None else model.supports_json_schema
             ),
+            supports_logprobs=model.supports_logprobs,
+            supports_n=model.supports_n,
             input_price_per_mtok=model.input_price_per_mtok,
             output_price_per_mtok=model.output_price_per_mtok,
             owned_by=model.owned_by,

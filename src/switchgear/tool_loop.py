@@ -59,6 +59,13 @@ def names_mcp_servers(chat: ChatCompletionRequest) -> bool:
 async def run_with_mcp(
     gateway: Gateway, chat: ChatCompletionRequest, secret: str | None, door: str | None = None
 ) -> LoopResult:
+    if chat.n is not None and chat.n > 1:
+        # Each step feeds one answer's tool calls back; n answers would be n loops.
+        raise InvalidRequest(
+            "`n` > 1 cannot be combined with MCP tools the gateway runs; ask for one choice.",
+            param="n",
+            code="unsupported_parameter",
+        )
     identity = gateway.governor.identify(secret)
     tools = chat.tools or []
     references = [t for t in tools if t.get("type") == "mcp"]

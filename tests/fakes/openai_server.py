@@ -6,6 +6,13 @@ streamed and non-streamed usage agree. With ``tools`` the fake calls a tool (arg
 ``{"city": "Paris"}``) when the last message is a user question mentioning the weather, or when
 ``tool_choice`` requires or names one.
 
+With ``n`` > 1 there is one choice per ``index``; choice ``j`` > 0 answers
+``"fake-openai choice j says: "`` followed by the same text, and a stream interleaves the
+choices word by word, as OpenAI does. Each word piece is one token: ``logprobs`` (chat:
+``logprobs: true`` and ``top_logprobs``; legacy: ``logprobs: <int>``) gives token ``k`` the
+log probability ``-(k + 1) / 10``, and ``top_logprobs`` lists the token itself first, then
+``alt1``, ``alt2``… each 1.0 less likely, in the documented shapes of both endpoints.
+
 Azure OpenAI requests (``/openai/deployments/{deployment}/...?api-version=...`` with an
 ``api-key`` header) get the same answers in Azure's shape: its error bodies, the content filter
 fields, and the first stream chunk with empty ``choices`` that Azure sends before any text.
@@ -231,6 +238,46 @@ def _frame(payload: dict[str, Any], content: bool = False) -> SSEEvent:
     return SSEEvent(f"data: {dumps(payload)}\n\n", content)
 
 
+def _answer_prefix(choice: int) -> str:
+    return ANSWER_PREFIX if choice == 0 else f"fake-openai choice {choice} says: "
+
+
+def _logprob(position: int, alternative: int = 0) -> float:
+    return round(-(position + 1) / 10 - alternative, 4)
+
+
+def _top(token: str, position: int, count: int) -> list[tuple[str, float]]:
+    """The likeliest tokens at a position: the sampled one, then `alt1`, `alt2`…"""
+    return [(token if m == 0 else f"alt{m}", _logprob(position, m)) for m in range(count)]
+
+
+def _chat_token(token: str, position: int, top: int) -> dict[str, Any]:
+    def one(text: str, logprob: float) -> dict[str, Any]:
+        return {"token": text, "logprob": logprob, "bytes": list(text.encode())}
+
+    return {
+        **one(token, _logprob(position)),
+        "top_logprobs": [one(*t) for t in _top(token, position, top)],
+    }
+
+
+def _legacy_logprobs(pieces: list[str], first: int, offset: int, top: int) -> dict[str, Any]:
+    """Legacy completions' parallel lists for `pieces`, token `first` onwards, the first of
+    them at character `offset` of the choice's text."""
+    offsets = [offset + sum(map(len, pieces[:k])) for k in range(len(pieces))]
+    return {
+        "tokens": pieces,
+        "token_logprobs": [_logprob(first + k) for k in range(len(pieces))],
+        "top_logprobs": [dict(_top(p, first + k, top)) for k, p in enumerate(pieces)],
+        "text_offset": offsets,
+    }
+
+
+def _choices(body: dict[str, Any]) -> int:
+    n = body.get("n")
+    return n if isinstance(n, int) and n > 0 else 1
+
+
 def _chat(call: _Call, body: dict[str, Any]) -> Response:
     messages: list[Any] = body["messages"]
     prompt_tokens = sum(count_tokens(_text_of(m.get("content"))) for m in messages)
@@ -238,82 +285,121 @@ def _chat(call: _Call, body: dict[str, Any]) -> Response:
     echo = _text_of(spoken[-1].get("content")) if spoken else ""
     question = echo if messages[-1].get("role") == "user" else None
     tool = _tool_call(body.get("tools"), body.get("tool_choice", "auto"), question)
+    n = _choices(body)
     if tool is not None:
-        return _chat_tool(call, tool, prompt_tokens)
+        return _chat_tool(call, tool, prompt_tokens, n)
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    answer = complete(ANSWER_PREFIX + echo, max_tokens, _stops(body.get("stop")))
-    return _chat_text(call, answer, prompt_tokens)
+    stops = _stops(body.get("stop"))
+    answers = [complete(_answer_prefix(j) + echo, max_tokens, stops) for j in range(n)]
+    top = body.get("top_logprobs") or 0
+    return _chat_text(call, answers, prompt_tokens, top if body.get("logprobs") is True else None)
 
 
-def _chat_text(call: _Call, answer: Completion, prompt_tokens: int) -> Response:
-    finish = _FINISH[answer.kind]
-    usage = _usage(prompt_tokens, count_tokens(answer.text))
+def _chat_text(
+    call: _Call, answers: list[Completion], prompt_tokens: int, top: int | None
+) -> Response:
+    """`top`: None without logprobs, else how many likeliest tokens each position lists."""
+    usage = _usage(prompt_tokens, sum(count_tokens(a.text) for a in answers))
+    pieces = [word_pieces(a.text) for a in answers]
+
+    def logprobs(tokens: list[str], first: int) -> dict[str, Any] | None:
+        if top is None:
+            return None
+        content = [_chat_token(t, first + k, top) for k, t in enumerate(tokens)]
+        return {"content": content, "refusal": None}
+
     if not call.stream:
-        message: dict[str, Any] = {"role": "assistant", "content": answer.text}
-        message.update(refusal=None, annotations=[])
-        return _chat_body(call, message, finish, usage)
+        choices = []
+        for j, answer in enumerate(answers):
+            message: dict[str, Any] = {"role": "assistant", "content": answer.text}
+            message.update(refusal=None, annotations=[])
+            finish = _FINISH[answer.kind]
+            choices.append(_body_choice(call, j, message, finish, logprobs(pieces[j], 0)))
+        return _chat_body(call, choices, usage)
     first = {"role": "assistant", "content": "", "refusal": None}
-    frames = [_frame(_delta(call, first))]
-    frames += [_frame(_delta(call, {"content": p}), True) for p in word_pieces(answer.text)]
-    frames.append(_frame(_delta(call, {}, finish)))
+    frames = [_frame(_delta(call, first, index=j)) for j in range(len(answers))]
+    for k in range(max(map(len, pieces))):  # word by word, each choice in turn
+        for j, words in enumerate(pieces):
+            if k < len(words):
+                delta = {"content": words[k]}
+                frames.append(_frame(_delta(call, delta, None, j, logprobs([words[k]], k)), True))
+    for j, answer in enumerate(answers):
+        frames.append(_frame(_delta(call, {}, _FINISH[answer.kind], j)))
     if call.include_usage:
         frames.append(_frame(call.chunk("chat.completion.chunk", [], usage=usage)))
     return call.sse(frames)
 
 
-def _chat_tool(call: _Call, name: str, prompt_tokens: int) -> Response:
-    call_id = new_id("call_", 24)
-    usage = _usage(prompt_tokens, count_tokens(f"{name} {TOOL_ARGUMENTS}"))
+def _chat_tool(call: _Call, name: str, prompt_tokens: int, n: int) -> Response:
+    """Every choice calls the tool, each call with its own id."""
+    ids = [new_id("call_", 24) for _ in range(n)]
+    usage = _usage(prompt_tokens, n * count_tokens(f"{name} {TOOL_ARGUMENTS}"))
     if not call.stream:
-        function = {"name": name, "arguments": TOOL_ARGUMENTS}
-        tool_call = {"id": call_id, "type": "function", "function": function}
-        message = {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [tool_call],
-            "refusal": None,
-            "annotations": [],
-        }
-        return _chat_body(call, message, "tool_calls", usage)
-    function = {"name": name, "arguments": ""}
-    opening = {"index": 0, "id": call_id, "type": "function", "function": function}
-    first = {"role": "assistant", "content": None, "tool_calls": [opening], "refusal": None}
-    frames = [_frame(_delta(call, first))]
+        choices = []
+        for j, call_id in enumerate(ids):
+            function = {"name": name, "arguments": TOOL_ARGUMENTS}
+            tool_call = {"id": call_id, "type": "function", "function": function}
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [tool_call],
+                "refusal": None,
+                "annotations": [],
+            }
+            choices.append(_body_choice(call, j, message, "tool_calls", None))
+        return _chat_body(call, choices, usage)
+    frames = []
+    for j, call_id in enumerate(ids):
+        function = {"name": name, "arguments": ""}
+        opening = {"index": 0, "id": call_id, "type": "function", "function": function}
+        first = {"role": "assistant", "content": None, "tool_calls": [opening], "refusal": None}
+        frames.append(_frame(_delta(call, first, index=j)))
     for piece in split_json(TOOL_ARGUMENTS):
-        fragment = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
-        frames.append(_frame(_delta(call, fragment), True))
-    frames.append(_frame(_delta(call, {}, "tool_calls")))
+        for j in range(n):
+            fragment = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+            frames.append(_frame(_delta(call, fragment, index=j), True))
+    frames += [_frame(_delta(call, {}, "tool_calls", j)) for j in range(n)]
     if call.include_usage:
         frames.append(_frame(call.chunk("chat.completion.chunk", [], usage=usage)))
     return call.sse(frames)
 
 
-def _delta(call: _Call, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+def _delta(
+    call: _Call,
+    delta: dict[str, Any],
+    finish: str | None = None,
+    index: int = 0,
+    logprobs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    choice = {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
     return call.chunk("chat.completion.chunk", [choice])
 
 
-def _chat_body(
-    call: _Call, message: dict[str, Any], finish: str, usage: dict[str, Any]
-) -> Response:
-    choice: dict[str, Any] = {
-        "index": 0,
-        "message": message,
-        "logprobs": None,
-        "finish_reason": finish,
-    }
+def _body_choice(
+    call: _Call,
+    index: int,
+    message: dict[str, Any],
+    finish: str,
+    logprobs: dict[str, Any] | None,
+) -> dict[str, Any]:
+    choice = {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish}
+    if call.azure:
+        choice["content_filter_results"] = _FILTER_SAFE
+    return choice
+
+
+def _chat_body(call: _Call, choices: list[dict[str, Any]], usage: dict[str, Any]) -> Response:
     body: dict[str, Any] = {
         "id": call.id,
         "object": "chat.completion",
         "created": call.created,
         "model": call.model,
-        "choices": [choice],
+        "choices": choices,
         "usage": usage,
         "service_tier": "default",
         "system_fingerprint": _FINGERPRINT,
     }
     if call.azure:
-        choice["content_filter_results"] = _FILTER_SAFE
         body["prompt_filter_results"] = [
             {"prompt_index": 0, "content_filter_results": _FILTER_SAFE}
         ]
@@ -336,25 +422,45 @@ def _prompts(prompt: Any) -> list[str] | None:
 
 
 def _legacy(call: _Call, body: dict[str, Any], prompts: list[str]) -> Response:
+    """Choice `p * n + j` is choice `j` of prompt `p`, as OpenAI numbers them."""
     max_tokens = body.get("max_tokens", LEGACY_DEFAULT_MAX_TOKENS)
     stops = _stops(body.get("stop"))
-    answers = [complete(ANSWER_PREFIX + prompt, max_tokens, stops) for prompt in prompts]
+    n = _choices(body)
+    answers = [
+        complete(_answer_prefix(j) + prompt, max_tokens, stops)
+        for prompt in prompts
+        for j in range(n)
+    ]
     usage = _usage(
         sum(count_tokens(prompt) for prompt in prompts),
         sum(count_tokens(answer.text) for answer in answers),
     )
+    top = body.get("logprobs")
+    top = top if isinstance(top, int) and not isinstance(top, bool) else None
+
+    def logprobs(pieces: list[str], first: int, offset: int) -> dict[str, Any] | None:
+        return None if top is None else _legacy_logprobs(pieces, first, offset, top)
+
     if not call.stream:
         choices = [
-            {"text": a.text, "index": i, "logprobs": None, "finish_reason": _FINISH[a.kind]}
+            {
+                "text": a.text,
+                "index": i,
+                "logprobs": logprobs(word_pieces(a.text), 0, 0),
+                "finish_reason": _FINISH[a.kind],
+            }
             for i, a in enumerate(answers)
         ]
         result = call.chunk("text_completion", choices, usage=usage)
         return json_response(result, call.mode, headers=call.headers)
     frames = []
     for index, answer in enumerate(answers):
-        for piece in word_pieces(answer.text):
-            choice = {"text": piece, "index": index, "logprobs": None, "finish_reason": None}
+        offset = 0
+        for k, piece in enumerate(word_pieces(answer.text)):
+            lp = logprobs([piece], k, offset)
+            choice = {"text": piece, "index": index, "logprobs": lp, "finish_reason": None}
             frames.append(_frame(call.chunk("text_completion", [choice]), True))
+            offset += len(piece)
         last = {"text": "", "index": index, "logprobs": None, "finish_reason": _FINISH[answer.kind]}
         frames.append(_frame(call.chunk("text_completion", [last])))
     if call.include_usage:

@@ -214,6 +214,78 @@ def test_openai_legacy_completions(oai: openai.OpenAI) -> None:
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 4
 
 
+def test_openai_chat_n_and_logprobs_in_the_documented_shape(openai_url: str) -> None:
+    body = {"model": "m", "messages": _user("Hi you"), "n": 2, "logprobs": True, "top_logprobs": 2}
+    raw = httpx.post(
+        f"{openai_url}/v1/chat/completions", headers={"authorization": f"Bearer {KEY}"}, json=body
+    ).json()
+
+    # Validating (not just constructing) with the SDK's own types checks every field's type.
+    result = openai.types.chat.ChatCompletion.model_validate(raw)
+    assert [c.index for c in result.choices] == [0, 1]
+    assert [c.message.content for c in result.choices] == [
+        "fake-openai says: Hi you",
+        "fake-openai choice 1 says: Hi you",
+    ]
+    for choice in result.choices:
+        assert choice.logprobs is not None and choice.logprobs.content is not None
+        tokens = choice.logprobs.content
+        assert "".join(t.token for t in tokens) == choice.message.content
+        assert tokens[0].bytes == list(b"fake-openai ")
+        assert [(t.token, t.logprob) for t in tokens[0].top_logprobs] == [
+            ("fake-openai ", -0.1),
+            ("alt1", -1.1),
+        ]
+    assert result.usage is not None and result.usage.completion_tokens == 4 + 6
+
+
+def test_openai_chat_n_and_logprobs_streaming(oai: openai.OpenAI) -> None:
+    chunks = list(
+        oai.chat.completions.create(
+            model="m", messages=_user("Hi"), n=2, logprobs=True, stream=True
+        )
+    )
+
+    text: dict[int, str] = {}
+    tokens: dict[int, list[str]] = {}
+    for chunk in chunks:
+        for choice in chunk.choices:
+            text[choice.index] = text.get(choice.index, "") + (choice.delta.content or "")
+            if choice.logprobs is not None and choice.logprobs.content is not None:
+                tokens.setdefault(choice.index, []).extend(t.token for t in choice.logprobs.content)
+    assert text == {0: "fake-openai says: Hi", 1: "fake-openai choice 1 says: Hi"}
+    assert {i: "".join(t) for i, t in tokens.items()} == text
+    # Interleaved word by word, as OpenAI streams several choices.
+    order = [c.choices[0].index for c in chunks if c.choices and c.choices[0].delta.content]
+    assert order[:4] == [0, 1, 0, 1]
+
+
+def test_openai_legacy_n_and_logprobs_in_the_documented_shape(openai_url: str) -> None:
+    body = {"model": "m", "prompt": ["a", "b c"], "n": 2, "logprobs": 1}
+    raw = httpx.post(
+        f"{openai_url}/v1/completions", headers={"authorization": f"Bearer {KEY}"}, json=body
+    ).json()
+
+    result = openai.types.Completion.model_validate(raw)
+    assert [(c.index, c.text) for c in result.choices] == [
+        (0, "fake-openai says: a"),
+        (1, "fake-openai choice 1 says: a"),
+        (2, "fake-openai says: b c"),
+        (3, "fake-openai choice 1 says: b c"),
+    ]
+    logprobs = result.choices[2].logprobs
+    assert logprobs is not None
+    assert logprobs.tokens == ["fake-openai ", "says: ", "b ", "c"]
+    assert logprobs.token_logprobs == [-0.1, -0.2, -0.3, -0.4]
+    assert logprobs.top_logprobs == [
+        {"fake-openai ": -0.1},
+        {"says: ": -0.2},
+        {"b ": -0.3},
+        {"c": -0.4},
+    ]
+    assert logprobs.text_offset == [0, 12, 18, 20]
+
+
 def test_openai_models(oai: openai.OpenAI) -> None:
     assert [model.id for model in oai.models.list()] == ["gpt-4o-mini", "gpt-4o"]
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from openai import OpenAI
 
@@ -179,3 +180,18 @@ def test_a_response_reports_the_gateways_mcp_work_as_items(
         model="ext", input="thanks", previous_response_id=response.id
     )
     assert followed.output_text == "fake-openai says: thanks"
+
+
+def test_several_choices_with_gateway_run_tools_are_refused_and_recorded(
+    looping: tuple[GatewayProcess, str], upstream: tuple[FakeBehaviour, str]
+) -> None:
+    gateway, key = looping
+    fake = upstream[0]
+    fake.reset()
+    client = OpenAI(base_url=f"{gateway.base_url}/v1", api_key=key, max_retries=0)
+    since = time.time()
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model="ext", messages=ASK, tools=[PY_WEATHER], n=2)  # type: ignore[list-item]
+    assert refused.value.body["param"] == "n"  # type: ignore[index]
+    assert fake.requests == []  # nothing reached the model or the tool's server
+    assert endpoints_since(gateway.db_path, since, 1) == ["chat.completions"]

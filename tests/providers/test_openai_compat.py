@@ -151,7 +151,10 @@ def test_azure_url_and_key_header(openai_root: str, behaviour: FakeBehaviour) ->
 def test_unsupported_fields_are_refused_before_sending(
     openai_root: str, behaviour: FakeBehaviour
 ) -> None:
-    for request in (chat(messages=[user("x")], n=2), chat(messages=[user("x")], logprobs=True)):
+    for request in (
+        chat(messages=[user("x")], modalities=["text", "audio"]),
+        chat(messages=[user("x")], functions=[{"name": "f", "parameters": {}}]),
+    ):
         with pytest.raises(InvalidRequest) as refused:
             first(provider(openai_root), "m", request)
         assert refused.value.code == "unsupported_parameter"

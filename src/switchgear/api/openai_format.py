@@ -1,4 +1,11 @@
-"""Builds OpenAI response bodies and stream chunks from an answer's deltas."""
+"""Builds OpenAI response bodies and stream chunks from an answer's deltas: one choice per
+delta index (`n > 1`, several prompts), each with its own logprobs.
+
+Logprobs go out only where they spell the text the client gets (`LogprobGate`): when a guard
+rewrote or cut a choice's text, that choice's logprobs stop at the first token that no longer
+matches, so a redacted value never leaves as a token. `text_offset` (legacy completions) counts
+characters of the choice's text as returned, the echoed prompt included.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,11 @@ import msgspec
 from switchgear.api.sse import DONE, sse_event
 from switchgear.knowledge.cite import citations_body
 from switchgear.schema.errors import GatewayError
-from switchgear.schema.generation import Delta, ToolCallDelta
+from switchgear.schema.generation import Delta, LogprobGate, TokenLogprob, ToolCallDelta
+from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 from switchgear.trip import Answer
+
+Released = list[tuple[int, TokenLogprob]]  # tokens that may go out, with their text offsets
 
 _encode = msgspec.json.encode
 
@@ -24,9 +34,12 @@ class ChoiceText:
         self.texts: dict[int, list[str]] = {}
         self.finish: dict[int, str | None] = {}
         self.tool_calls: dict[int, dict[int, dict[str, Any]]] = {}
+        self.tokens: dict[int, list[TokenLogprob]] = {}
 
     def add(self, delta: Delta) -> None:
         self.texts.setdefault(delta.index, []).append(delta.text)
+        if delta.logprobs:
+            self.tokens.setdefault(delta.index, []).extend(delta.logprobs)
         if delta.finish_reason is not None:
             self.finish[delta.index] = delta.finish_reason
         for piece in delta.tool_calls:
@@ -55,6 +68,52 @@ class ChoiceText:
     def choices(self) -> list[tuple[int, str, str | None]]:
         return [(i, "".join(parts), self.finish.get(i)) for i, parts in sorted(self.texts.items())]
 
+    def logprobs(self, index: int, text: str) -> Released:
+        """The choice's tokens that spell its final text (see the module's docstring)."""
+        return LogprobGate().feed(text, tuple(self.tokens.get(index, ())))
+
+
+def wants_logprobs(request: Any) -> bool:
+    if isinstance(request, CompletionRequest):
+        return request.logprobs is not None  # 0 asks for the sampled tokens' logprobs alone
+    return isinstance(request, ChatCompletionRequest) and bool(
+        request.logprobs or request.top_logprobs
+    )
+
+
+def choices_per_prompt(request: Any) -> int:
+    return getattr(request, "n", None) or 1
+
+
+def chat_logprobs(released: Released) -> dict[str, Any]:
+    return {"content": [_chat_token(token) for _, token in released], "refusal": None}
+
+
+def _chat_token(token: TokenLogprob) -> dict[str, Any]:
+    return {
+        "token": token.token,
+        "logprob": token.logprob,
+        "bytes": None if token.utf8_bytes is None else list(token.utf8_bytes),
+        "top_logprobs": [
+            {
+                "token": top.token,
+                "logprob": top.logprob,
+                "bytes": None if top.utf8_bytes is None else list(top.utf8_bytes),
+            }
+            for top in token.top
+        ],
+    }
+
+
+def text_logprobs(released: Released, offset: int) -> dict[str, Any]:
+    """Legacy completions' parallel lists; `offset`: where the generated text starts."""
+    return {
+        "tokens": [token.token for _, token in released],
+        "token_logprobs": [token.logprob for _, token in released],
+        "top_logprobs": [{top.token: top.logprob for top in token.top} for _, token in released],
+        "text_offset": [offset + at for at, _ in released],
+    }
+
 
 async def collect(answer: Answer) -> ChoiceText:
     collected = ChoiceText()
@@ -65,6 +124,7 @@ async def collect(answer: Answer) -> ChoiceText:
 
 
 def chat_completion_body(answer: Answer, collected: ChoiceText, created: int) -> bytes:
+    wants = wants_logprobs(answer.trip.request)
     return _encode(
         {
             "id": f"chatcmpl-{answer.trip.request_id}",
@@ -75,7 +135,7 @@ def chat_completion_body(answer: Answer, collected: ChoiceText, created: int) ->
                 {
                     "index": index,
                     "message": collected.message(index, text),
-                    "logprobs": None,
+                    "logprobs": chat_logprobs(collected.logprobs(index, text)) if wants else None,
                     "finish_reason": finish,
                 }
                 for index, text, finish in collected.choices()
@@ -95,21 +155,27 @@ def _citations(answer: Answer) -> dict[str, Any]:
 def text_completion_body(
     answer: Answer, collected: ChoiceText, created: int, echo: list[str] | None
 ) -> bytes:
+    request = answer.trip.request
+    wants, n = wants_logprobs(request), choices_per_prompt(request)
+    choices = []
+    for index, text, finish in collected.choices():
+        echoed = echo[index // n] if echo else ""  # each prompt has `n` choices, in order
+        released = collected.logprobs(index, text) if wants else []
+        choices.append(
+            {
+                "text": echoed + text,
+                "index": index,
+                "logprobs": text_logprobs(released, len(echoed)) if wants else None,
+                "finish_reason": finish,
+            }
+        )
     return _encode(
         {
             "id": f"cmpl-{answer.trip.request_id}",
             "object": "text_completion",
             "created": created,
             "model": answer.target.model_id,
-            "choices": [
-                {
-                    "text": (echo[index] if echo else "") + text,
-                    "index": index,
-                    "logprobs": None,
-                    "finish_reason": finish,
-                }
-                for index, text, finish in collected.choices()
-            ],
+            "choices": choices,
             "usage": answer.usage().as_dict(),
             "system_fingerprint": None,
         }
@@ -127,24 +193,41 @@ async def chat_chunks(answer: Answer, include_usage: bool) -> AsyncIterator[byte
     }
     if include_usage:
         base["usage"] = None
+    gates: dict[int, LogprobGate] | None = {} if wants_logprobs(answer.trip.request) else None
 
     def chunk(
-        delta: dict[str, Any], finish: str | None, extra: dict[str, Any] | None = None
+        index: int,
+        delta: dict[str, Any],
+        finish: str | None,
+        extra: dict[str, Any] | None = None,
+        logprobs: dict[str, Any] | None = None,
     ) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        choice = {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
         return sse_event(_encode({**base, "choices": [choice], **(extra or {})}))
 
-    # The sources are known before the first token: on the first chunk and the finishing one.
+    # The sources are known before the first token: on the first chunk and the finishing ones.
     cited = _citations(answer)
-    yield chunk({"role": "assistant", "content": "", "refusal": None}, None, cited)
+    opening = {"role": "assistant", "content": "", "refusal": None}
+    yield chunk(0, opening, None, cited)
+    opened = {0}
     try:
         async for delta in answer.deltas():
-            if delta.text:
-                yield chunk({"content": delta.text}, None)
+            index = delta.index
+            if index not in opened:  # another choice (n > 1) starts
+                opened.add(index)
+                yield chunk(index, opening, None)
+            gate = None if gates is None else gates.setdefault(index, LogprobGate())
+            released = [] if gate is None else gate.feed(delta.text, delta.logprobs)
+            if delta.text or released:
+                logprobs = None if gate is None else chat_logprobs(released)
+                yield chunk(index, {"content": delta.text}, None, logprobs=logprobs)
             if delta.tool_calls:
-                yield chunk({"tool_calls": [_tool_call_piece(p) for p in delta.tool_calls]}, None)
+                pieces = [_tool_call_piece(p) for p in delta.tool_calls]
+                yield chunk(index, {"tool_calls": pieces}, None)
             if delta.finish_reason is not None:
-                yield chunk({}, delta.finish_reason, cited)
+                if gate is not None:
+                    gate.finish()
+                yield chunk(index, {}, delta.finish_reason, cited)
     except GatewayError as error:
         yield sse_event(_encode(error.to_body()))
         return
@@ -177,18 +260,26 @@ async def text_chunks(
     }
     if include_usage:
         base["usage"] = None
-    echoed: set[int] = set()
+    request = answer.trip.request
+    n = choices_per_prompt(request)
+    gates: dict[int, LogprobGate] | None = {} if wants_logprobs(request) else None
+    echoed: dict[int, int] = {}  # choice -> characters of its echoed prompt
     try:
         async for delta in answer.deltas():
-            text = delta.text
-            if echo and delta.index not in echoed:
-                echoed.add(delta.index)
-                text = echo[delta.index] + text
-            if text or delta.finish_reason is not None:
+            index, text = delta.index, delta.text
+            if index not in echoed:
+                prefix = echo[index // n] if echo else ""
+                echoed[index] = len(prefix)
+                text = prefix + text
+            gate = None if gates is None else gates.setdefault(index, LogprobGate())
+            released = [] if gate is None else gate.feed(delta.text, delta.logprobs)
+            if gate is not None and delta.finish_reason is not None:
+                gate.finish()
+            if text or released or delta.finish_reason is not None:
                 choice = {
                     "text": text,
-                    "index": delta.index,
-                    "logprobs": None,
+                    "index": index,
+                    "logprobs": None if gate is None else text_logprobs(released, echoed[index]),
                     "finish_reason": delta.finish_reason,
                 }
                 yield sse_event(_encode({**base, "choices": [choice]}))

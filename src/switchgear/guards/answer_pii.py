@@ -71,7 +71,7 @@ async def screen_answer_pii(
             state.text += delta.text
             final = delta.finish_reason is not None
             if not final and len(state.text) < SCAN_CHARS:
-                if delta.tool_calls or delta.usage:
+                if delta.tool_calls or delta.usage or delta.logprobs:
                     yield dataclasses.replace(delta, text="")
                 continue
             text = await release(delta.index, final)

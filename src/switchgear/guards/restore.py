@@ -70,10 +70,13 @@ class StreamRestorer:
         ]
         if delta.finish_reason is not None:
             text += self._stream(delta.index).flush()
+            # Only this choice's calls: another choice (n > 1) may still be mid-placeholder.
             for (choice, call_index), stream in self._args.items():
-                rest = stream.flush()
-                if choice == delta.index and rest:
+                rest = stream.flush() if choice == delta.index else ""
+                if rest:
                     calls.append(ToolCallDelta(index=call_index, arguments=rest))
+        # Logprob tokens pass unchanged: they spell the placeholder, not the restored value,
+        # so the API edge drops them where the text no longer matches (`LogprobGate`).
         return dataclasses.replace(delta, text=text, tool_calls=tuple(calls))
 
     def flush(self) -> list[Delta]:
@@ -94,7 +97,13 @@ class StreamRestorer:
     async def wrap(self, deltas: DeltaStream) -> DeltaStream:
         async for delta in deltas:
             restored = self.restore(delta)
-            if restored.text or restored.tool_calls or restored.finish_reason or restored.usage:
+            if (
+                restored.text
+                or restored.tool_calls
+                or restored.finish_reason
+                or restored.usage
+                or restored.logprobs
+            ):
                 yield restored
         for delta in self.flush():
             yield delta

@@ -36,10 +36,12 @@ def _unsupported(param: str, what: str, code: str = "unsupported_parameter") -> 
 
 
 def reject_unsupported(request: ChatCompletionRequest) -> None:
+    # The Messages API has one choice and no token probabilities; OpenAI-style upstreams do.
+    elsewhere = "; send it to a model on an OpenAI-compatible or Azure OpenAI provider"
     if request.n is not None and request.n > 1:
-        raise _unsupported("n", "n > 1")
+        raise _unsupported("n", "n > 1" + elsewhere)
     if request.logprobs or request.top_logprobs:
-        raise _unsupported("logprobs", "logprobs")
+        raise _unsupported("logprobs", "logprobs" + elsewhere)
     if request.seed is not None:
         raise _unsupported("seed", "seed")
     for param in ("presence_penalty", "frequency_penalty"):

@@ -59,6 +59,10 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Capabilities; None means: known for local models, assumed for remote ones.
     supports_tools: bool | None = None
     supports_json_schema: bool | None = None
+    # `logprobs` / `n > 1`; None: what the provider kind carries (OpenAI's wire format does,
+    # the Messages API and the embedded engine do not). Say false for a server that ignores `n`.
+    supports_logprobs: bool | None = None
+    supports_n: bool | None = None
     # Prices in currency units per million tokens, for the `cheapest` strategy and the ledger.
     input_price_per_mtok: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     output_price_per_mtok: Annotated[float, msgspec.Meta(ge=0)] = 0.0

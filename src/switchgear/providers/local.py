@@ -281,14 +281,18 @@ def _unsupported(model: str, param: str, what: str) -> InvalidRequest:
     )
 
 
+# Where `n > 1` and logprobs are to be had instead: models behind an OpenAI-style upstream.
+_UPSTREAM_HINT = "; send it to a model on an OpenAI-compatible or Azure OpenAI provider"
+
+
 def reject_unsupported_chat_fields(model: str, request: ChatCompletionRequest) -> None:
     """A field we cannot honour is refused, never silently dropped."""
     if request.n is not None and request.n > 1:
-        raise _unsupported(model, "n", "n > 1 (one choice per request)")
+        raise _unsupported(model, "n", "n > 1 (one choice per request)" + _UPSTREAM_HINT)
     if request.functions or request.function_call is not None:
         raise _unsupported(model, "functions", "the deprecated `functions` (use `tools`)")
-    if request.logprobs:
-        raise _unsupported(model, "logprobs", "logprobs")
+    if request.logprobs or request.top_logprobs:
+        raise _unsupported(model, "logprobs", "logprobs" + _UPSTREAM_HINT)
     if request.logit_bias:
         raise _unsupported(model, "logit_bias", "logit_bias")
     if request.audio is not None or (request.modalities and "audio" in request.modalities):
@@ -300,10 +304,10 @@ def reject_unsupported_chat_fields(model: str, request: ChatCompletionRequest) -
 
 def reject_unsupported_text_fields(model: str, request: CompletionRequest) -> None:
     if request.n is not None and request.n > 1:
-        raise _unsupported(model, "n", "n > 1 (one choice per prompt)")
+        raise _unsupported(model, "n", "n > 1 (one choice per prompt)" + _UPSTREAM_HINT)
     if request.best_of is not None and request.best_of > 1:
         raise _unsupported(model, "best_of", "best_of > 1")
     if request.logprobs is not None:
-        raise _unsupported(model, "logprobs", "logprobs")
+        raise _unsupported(model, "logprobs", "logprobs" + _UPSTREAM_HINT)
     if request.logit_bias:
         raise _unsupported(model, "logit_bias", "logit_bias")

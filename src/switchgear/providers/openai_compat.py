@@ -2,7 +2,9 @@
 copy it (vLLM, Ollama, TGI, llama-server, LiteLLM...).
 
 Requests go upstream as the client sent them, with the upstream model name and always
-streamed, so one parser serves both modes and usage is always reported.
+streamed, so one parser serves both modes and usage is always reported. `n`, `logprobs` and
+`top_logprobs` pass through: each choice keeps its own index, and its tokens' logprobs ride on
+its deltas (chat's per-token objects and legacy completions' parallel lists alike).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from switchgear.providers.config import ProviderConfig
 from switchgear.providers.http_errors import error_from_event, stream_broken
 from switchgear.providers.sse_client import UpstreamClient, drain
 from switchgear.schema.errors import InvalidRequest
-from switchgear.schema.generation import Delta, ToolCallDelta, Usage
+from switchgear.schema.generation import Delta, TokenLogprob, ToolCallDelta, TopLogprob, Usage
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 
 # Used when an azure_openai provider names no `api_version`: the latest GA version as of
@@ -44,10 +46,35 @@ class _MessageDelta(msgspec.Struct):
     tool_calls: list[_ToolCallChunk] | None = None
 
 
+class _TopLogprob(msgspec.Struct):
+    token: str
+    logprob: float | None = None
+    bytes: list[int] | None = None
+
+
+class _TokenLogprob(msgspec.Struct):
+    token: str
+    logprob: float | None = None
+    bytes: list[int] | None = None
+    top_logprobs: list[_TopLogprob] | None = None
+
+
+class _Logprobs(msgspec.Struct):
+    # chat completions: one object per token
+    content: list[_TokenLogprob] | None = None
+    refusal: list[_TokenLogprob] | None = None
+    # legacy completions: parallel lists (`text_offset` is recomputed at the API edge)
+    tokens: list[str] | None = None
+    token_logprobs: list[float | None] | None = None
+    top_logprobs: list[dict[str, float] | None] | None = None
+
+
 class _Choice(msgspec.Struct):
+    index: int = 0
     delta: _MessageDelta | None = None  # chat completions
     text: str | None = None  # text completions
     finish_reason: str | None = None
+    logprobs: _Logprobs | None = None
 
 
 class _Usage(msgspec.Struct):
@@ -110,10 +137,6 @@ def _unsupported(param: str, what: str) -> InvalidRequest:
 
 def reject_unsupported_chat(request: ChatCompletionRequest) -> None:
     """Fields whose answer a `Delta` cannot carry are refused, never silently dropped."""
-    if request.n is not None and request.n > 1:
-        raise _unsupported("n", "n > 1 (one choice per request)")
-    if request.logprobs or request.top_logprobs:
-        raise _unsupported("logprobs", "logprobs")
     if request.functions or request.function_call:
         raise _unsupported("functions", "the deprecated `functions` (use `tools`)")
     if request.audio is not None or (request.modalities and "audio" in request.modalities):
@@ -121,12 +144,11 @@ def reject_unsupported_chat(request: ChatCompletionRequest) -> None:
 
 
 def reject_unsupported_text(request: CompletionRequest) -> None:
-    if request.n is not None and request.n > 1:
-        raise _unsupported("n", "n > 1 (one choice per prompt)")
     if request.best_of is not None and request.best_of > 1:
         raise _unsupported("best_of", "best_of > 1")  # upstreams refuse it with streaming
-    if request.logprobs is not None:
-        raise _unsupported("logprobs", "logprobs")
+    if request.logprobs is not None and request.echo:
+        # The gateway echoes the prompt itself, so it has no logprobs for the prompt's tokens.
+        raise _unsupported("echo", "`echo` together with `logprobs`")
 
 
 def chat_body(model: str, request: ChatCompletionRequest) -> dict[str, Any]:
@@ -199,13 +221,17 @@ class OpenAICompatProvider(ChatAndText):
     ) -> DeltaStream:
         reject_unsupported_text(request)
         body = msgspec.json.encode(text_body(model, request, prompt))
-        async with aclosing(self._stream(self.url(model, "completions"), body, index)) as deltas:
+        # OpenAI numbers the choices of several prompts prompt by prompt: `n` for each.
+        first = index * (request.n or 1)
+        async with aclosing(self._stream(self.url(model, "completions"), body, first)) as deltas:
             async for delta in deltas:
                 yield delta
 
-    async def _stream(self, url: str, body: bytes, index: int) -> AsyncGenerator[Delta, None]:
+    async def _stream(self, url: str, body: bytes, first: int) -> AsyncGenerator[Delta, None]:
+        """`first`: the gateway's index of the upstream's choice 0."""
         events = self.http.post(url, body)
-        finish: str | None = None
+        finishes: dict[int, str] = {}
+        started: set[int] = set()
         usage: Usage | None = None
         done = False
         try:
@@ -219,17 +245,26 @@ class OpenAICompatProvider(ChatAndText):
                         chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0
                     )
                 for choice in chunk.choices or ():
+                    index = first + choice.index
                     delta = _delta_of(choice, index)
                     if delta is not None:
+                        started.add(index)
                         yield delta
-                    # The finish waits for the end: usage comes in a chunk of its own after it.
-                    finish = choice.finish_reason or finish
-            if finish is None:
+                    # The finishes wait for the end: usage comes in a chunk of its own after.
+                    if choice.finish_reason:
+                        finishes[index] = choice.finish_reason
+            if not finishes or not started <= finishes.keys():
                 why = "no finish reason before [DONE]" if done else "the stream ended early"
                 raise stream_broken(self.name, why)
             if done:
                 await drain(events)
-            yield Delta(finish_reason=finish, usage=usage, index=index)
+            last = max(finishes)
+            for index in sorted(finishes):  # usage once, on the answer's very last delta
+                yield Delta(
+                    finish_reason=finishes[index],
+                    usage=usage if index == last else None,
+                    index=index,
+                )
         finally:
             await events.aclose()
 
@@ -245,12 +280,15 @@ class OpenAICompatProvider(ChatAndText):
 
 
 def _delta_of(choice: _Choice, index: int) -> Delta | None:
-    """The text and tool call pieces of one choice; None when it carries neither."""
+    """The text, tool call and logprob pieces of one choice; None when it carries none."""
+    tokens = _tokens_of(choice.logprobs)
     if choice.text is not None:
-        return Delta(text=choice.text, index=index) if choice.text else None
+        return (
+            Delta(text=choice.text, index=index, logprobs=tokens) if choice.text or tokens else None
+        )
     message = choice.delta
     if message is None:
-        return None
+        return Delta(index=index, logprobs=tokens) if tokens else None
     # A refusal is the model's answer, in a field a `Delta` lacks; shown as text, not lost.
     text = (message.content or "") + (message.refusal or "")
     calls = tuple(
@@ -263,6 +301,38 @@ def _delta_of(choice: _Choice, index: int) -> Delta | None:
         for position, call in enumerate(message.tool_calls or ())
         if call.id or (call.function and (call.function.name or call.function.arguments))
     )
-    if not text and not calls:
+    if not text and not calls and not tokens:
         return None
-    return Delta(text=text, index=index, tool_calls=calls)
+    return Delta(text=text, index=index, tool_calls=calls, logprobs=tokens)
+
+
+def _tokens_of(logprobs: _Logprobs | None) -> tuple[TokenLogprob, ...]:
+    if logprobs is None:
+        return ()
+    if logprobs.tokens is not None:  # legacy completions
+        values = logprobs.token_logprobs or []
+        tops = logprobs.top_logprobs or []
+        return tuple(
+            TokenLogprob(
+                token,
+                values[i] if i < len(values) else None,
+                top=tuple(
+                    TopLogprob(text, value)
+                    for text, value in ((tops[i] if i < len(tops) else None) or {}).items()
+                ),
+            )
+            for i, token in enumerate(logprobs.tokens)
+        )
+    # The refusal's tokens follow the content's, as its text does in `_delta_of`.
+    return tuple(
+        TokenLogprob(
+            item.token,
+            item.logprob,
+            None if item.bytes is None else tuple(item.bytes),
+            tuple(
+                TopLogprob(top.token, top.logprob, None if top.bytes is None else tuple(top.bytes))
+                for top in item.top_logprobs or ()
+            ),
+        )
+        for item in (*(logprobs.content or ()), *(logprobs.refusal or ()))
+    )

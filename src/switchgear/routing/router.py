@@ -26,6 +26,8 @@ class Needs:
     personal_data: bool = False
     # Set by the privacy guard: only self-hosted targets may see this request.
     self_hosted_only: bool = False
+    logprobs: bool = False
+    n: int = 1  # choices per prompt
 
 
 @dataclass(slots=True, frozen=True)
@@ -127,25 +129,7 @@ class Router:
             )
         capable = [(t, w) for t, w in eligible if _can_serve(t, needs)]
         if not capable:
-            wanted = " and ".join(
-                what
-                for what, asked in (("tools", needs.tools), ("json_schema", needs.json_schema))
-                if asked
-            )
-            setting = "supports_tools" if needs.tools else "supports_json_schema"
-            hint = (
-                f"add a target whose model has `{setting}: true` to the route, or send the "
-                "request to such a model"
-            )
-            if needs.tools:
-                hint += (
-                    "; for structured output alone, `response_format` json_schema needs no tools"
-                )
-            raise InvalidRequest(
-                f"No target of route `{name}` supports {wanted}: {hint}.",
-                param="tools" if needs.tools else "response_format",
-                code="unsupported_parameter",
-            )
+            raise _incapable(name, needs)
         if needs.self_hosted_only:
             capable = [(t, w) for t, w in capable if t.self_hosted]
             if not capable:
@@ -191,8 +175,39 @@ def _meets(target: Target, route: RouteConfig) -> bool:
 
 
 def _can_serve(target: Target, needs: Needs) -> bool:
-    return (target.supports_tools or not needs.tools) and (
-        target.supports_json_schema or not needs.json_schema
+    return (
+        (target.supports_tools or not needs.tools)
+        and (target.supports_json_schema or not needs.json_schema)
+        and (target.serves_logprobs or not needs.logprobs)
+        and (target.serves_n or needs.n <= 1)
+    )
+
+
+def _incapable(name: str, needs: Needs) -> InvalidRequest:
+    """No target of the route can give what the request asks: which parameter, and how."""
+    # (what, parameter, the model setting that declares it)
+    wanted = [
+        item
+        for item, asked in (
+            (("tools", "tools", "supports_tools"), needs.tools),
+            (("json_schema", "response_format", "supports_json_schema"), needs.json_schema),
+            (("logprobs", "logprobs", "supports_logprobs"), needs.logprobs),
+            (("n > 1", "n", "supports_n"), needs.n > 1),
+        )
+        if asked
+    ]
+    setting = wanted[0][2]
+    hint = f"add a target whose model has `{setting}: true` to the route, or send the request "
+    hint += "to such a model"
+    if needs.tools:
+        hint += "; for structured output alone, `response_format` json_schema needs no tools"
+    elif needs.logprobs or needs.n > 1:
+        hint += " (OpenAI-compatible and Azure OpenAI models support it; Anthropic and local "
+        hint += "models do not)"
+    return InvalidRequest(
+        f"No target of route `{name}` supports {' and '.join(w[0] for w in wanted)}: {hint}.",
+        param=wanted[0][1],
+        code="unsupported_parameter",
     )
 
 

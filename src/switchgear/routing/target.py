@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from switchgear.providers.base import Provider
 
+# Provider kinds whose wire format carries `n` choices and token logprobs back.
+OPENAI_WIRE_KINDS = frozenset({"openai_compat", "azure_openai"})
+
 
 @dataclass(slots=True, frozen=True)
 class Target:
@@ -29,6 +32,24 @@ class Target:
     licence_terms: tuple[str, ...] = ()
     modalities: tuple[str, ...] = ("text",)
     region: str = "unknown"
+    # None: what the provider kind can do (OpenAI's wire format: both; the Messages API and
+    # the embedded engine: neither). A model's config may say otherwise (an engine that
+    # ignores `n`).
+    supports_logprobs: bool | None = None
+    supports_n: bool | None = None
+
+    @property
+    def serves_logprobs(self) -> bool:
+        if self.supports_logprobs is not None:
+            return self.supports_logprobs
+        return self.provider_kind in OPENAI_WIRE_KINDS
+
+    @property
+    def serves_n(self) -> bool:
+        """Several choices (`n > 1`) from one request."""
+        if self.supports_n is not None:
+            return self.supports_n
+        return self.provider_kind in OPENAI_WIRE_KINDS
 
     def cost(self, prompt_tokens: int, completion_tokens: int, seconds: float) -> float:
         """Token prices for APIs; hardware time for self-hosted models."""

@@ -12,7 +12,11 @@ from switchgear.routing.router import Needs, Router
 from switchgear.routing.target import Target
 from switchgear.schema.errors import GatewayError
 from switchgear.schema.kinds import GENERATION_KINDS, InternalCall
-from switchgear.schema.requests import ChatCompletionRequest, ResponseFormatJsonSchema
+from switchgear.schema.requests import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    ResponseFormatJsonSchema,
+)
 from switchgear.stages.base import StageBase
 from switchgear.stages.context import StageContext
 from switchgear.trip import Trip
@@ -22,13 +26,21 @@ def needs_of(trip: Trip) -> Needs:
     request = trip.request
     chat = request.chat if isinstance(request, InternalCall) else request
     guarded = trip.guarded
-    tools = json_schema = False
+    tools = json_schema = logprobs = False
+    choices = 1
     if isinstance(chat, ChatCompletionRequest):
         tools = bool(chat.tools or chat.functions)
         json_schema = isinstance(chat.response_format, ResponseFormatJsonSchema)
+        logprobs = bool(chat.logprobs or chat.top_logprobs)
+        choices = chat.n or 1
+    elif isinstance(chat, CompletionRequest):
+        logprobs = chat.logprobs is not None
+        choices = chat.n or 1
     return Needs(
         tools=tools,
         json_schema=json_schema,
+        logprobs=logprobs,
+        n=choices,
         prompt_tokens=trip.prompt_estimate,
         personal_data=guarded is not None and guarded.found_personal_data,
         self_hosted_only=guarded is not None and guarded.route_local,
