@@ -258,8 +258,21 @@ def test_error_inside_the_stream(scripted: Scripted, scripted_root: str) -> None
     assert error.retryable and "engine died" in error.message
 
 
-def test_done_without_a_finish_reason_is_broken(scripted: Scripted, scripted_root: str) -> None:
-    scripted.sse(_chunk("Hi"), "data: [DONE]\n\n")
+def test_done_without_a_finish_reason_ends_the_answer_cleanly(
+    scripted: Scripted, scripted_root: str
+) -> None:
+    # Several real servers end with [DONE] and never send a finish_reason.
+    scripted.sse(_chunk("Hi"), _chunk(" there"), "data: [DONE]\n\n")
+    deltas = collect(provider(scripted_root), "m", chat(messages=[user("x")]))
+    assert [(d.text, d.finish_reason) for d in deltas] == [
+        ("Hi", None),
+        (" there", None),
+        ("", "stop"),
+    ]
+
+
+def test_done_with_nothing_before_it_is_broken(scripted: Scripted, scripted_root: str) -> None:
+    scripted.sse("data: [DONE]\n\n")
     error = upstream_error(partial(provider(scripted_root), "m", chat(messages=[user("x")])))
     assert error.code == "upstream_stream_broken"
 

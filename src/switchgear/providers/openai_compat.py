@@ -253,8 +253,12 @@ class OpenAICompatProvider(ChatAndText):
                     # The finishes wait for the end: usage comes in a chunk of its own after.
                     if choice.finish_reason:
                         finishes[index] = choice.finish_reason
+            if done:
+                # Several real servers end with [DONE] and never send a finish_reason: the
+                # answer is complete all the same.
+                finishes |= {index: "stop" for index in started - finishes.keys()}
             if not finishes or not started <= finishes.keys():
-                why = "no finish reason before [DONE]" if done else "the stream ended early"
+                why = "nothing before [DONE]" if done else "the stream ended early"
                 raise stream_broken(self.name, why)
             if done:
                 await drain(events)
