@@ -2,7 +2,8 @@
 # What the test suite needs beyond the venv, on a fresh machine of this project's kind: the
 # Postgres and Redis servers (Debian packages; the tests start their own on free loopback
 # ports, see tests/services.py), Chromium for the cross-site browser test, and Node.js/npm
-# for the MCP and agent-client tests (which install their npm packages themselves). Installs
+# for the MCP and agent-client tests (which install their npm packages themselves), systemd's
+# unit checker and curl. Installs
 # what is missing, once; fails loudly when it cannot.
 set -euo pipefail
 need=()
@@ -10,6 +11,8 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null || need+=(postgresql)
 command -v redis-server > /dev/null || need+=(redis-server)
 command -v chromium > /dev/null || need+=(chromium)
 command -v npm > /dev/null || need+=(nodejs npm)
+command -v systemd-analyze > /dev/null || need+=(systemd)  # verifies deploy/switchgear.service
+command -v curl > /dev/null || need+=(curl)  # the README's first-hour commands use it
 if [ ${#need[@]} -gt 0 ]; then
   echo "test services: installing ${need[*]}" >&2
   sudo=()
