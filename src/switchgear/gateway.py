@@ -68,6 +68,7 @@ class Gateway:
         self.store = open_store(config.resolved_database_url(), config.resolved_data_dir())
         self.ledger = LedgerWriter(self.store)
         self.metrics = GatewayMetrics()
+        self.metrics.watch_circuits(self.router)
         self.governor = self._governor()
         id_key = bytes.fromhex(self.store.secret("caller_id_key"))
         self.guards = Guards(config.guards, judge=self._judge, id_key=id_key)

@@ -111,7 +111,7 @@ class GatewayMetrics:
         self._known_names = frozenset(names)
 
     def watch_circuits(self, router: Router) -> None:
-        """Reports each target's circuit breaker at every scrape (idempotent)."""
+        """Reports each target's circuit breaker at every scrape (once per gateway)."""
         if self._circuits is None:
             self._circuits = CircuitCollector(router)
             self.registry.register(self._circuits)

@@ -36,7 +36,6 @@ async def metrics(request: Request) -> Response:
         pending = getattr(getattr(provider, "engine", None), "pending", None)
         if pending is not None:
             gateway.metrics.queue_depth.labels(name).set(pending)
-    gateway.metrics.watch_circuits(gateway.router)
     return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

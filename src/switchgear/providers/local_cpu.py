@@ -9,6 +9,7 @@ every way of installing works. `SWITCHGEAR_WEIGHT_REPACK=on|off` overrides the d
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 REPACK_ENV = "SWITCHGEAR_WEIGHT_REPACK"
+log = logging.getLogger("switchgear.local")
 _FEATURE = re.compile(r"([A-Z0-9_]+) = 1")
 
 
@@ -104,3 +106,16 @@ def model_params_for(decision: RepackDecision) -> Iterator[None]:
             yield
         finally:
             native.llama_model_default_params = original
+
+
+def load_llama(model_path: str) -> tuple[RepackDecision, Any]:
+    """The model's `Llama` object, its weights loaded as `current_decision()` says (logged
+    when repacking is off). It serves the tokenizer, metadata and chat template; its own
+    context is tiny, since the engine generates in a context of its own."""
+    from llama_cpp import Llama
+
+    decision = current_decision()
+    if not decision.repack:
+        log.warning("llama.cpp weight repacking off: %s", decision.reason)
+    with model_params_for(decision):
+        return decision, Llama(model_path=model_path, n_ctx=64, n_batch=64, verbose=False)

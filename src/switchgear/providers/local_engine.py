@@ -26,7 +26,7 @@ from typing import Any, Protocol
 # collapses decode speed. Must be set before llama.cpp's OpenMP runtime starts.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from switchgear.providers.local_cpu import RepackDecision, current_decision, model_params_for
+from switchgear.providers.local_cpu import RepackDecision, load_llama
 from switchgear.providers.local_sampling import ConstrainedSampler
 from switchgear.providers.stop_scanner import StopScanner
 from switchgear.schema.errors import GatewayError, Overloaded
@@ -121,17 +121,11 @@ class LocalEngine:
     def load(self) -> None:
         """Loads the model (blocking; call off the event loop) and starts the worker thread."""
         import llama_cpp
-        from llama_cpp import Llama
         from llama_cpp._internals import LlamaContext
 
         s = self.settings
-        # The Llama object serves tokenizer, metadata and chat template; its own context is
-        # tiny. Generation uses a context of our own with one KV region per parallel sequence.
-        self.repack = current_decision()
-        if not self.repack.repack:
-            log.warning("llama.cpp weight repacking off: %s", self.repack.reason)
-        with model_params_for(self.repack):
-            self._llama = Llama(model_path=s.model_path, n_ctx=64, n_batch=64, verbose=False)
+        # Generation uses a context of our own with one KV region per parallel sequence.
+        self.repack, self._llama = load_llama(s.model_path)
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = s.context_window * s.parallel
         params.n_batch = max(s.batch_size, s.prefill_chunk + s.parallel)
