@@ -10,33 +10,15 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from tests.fakes.behaviour import FakeBehaviour
-from tests.fakes.openai_server import create_openai_fake
-from tests.fakes.serve import run_fake
+from tests.fakes.east_west import EAST, WEST, Upstreams, gateway_in_front
 from tests.gateway_process import GatewayProcess
 from tests.metrics.scrape import label_values, scrape, value
 
-KEY_ENV = {"FAKE_OPENAI_KEY": "test-key"}
-
 CONFIG = """
-resilience: {{backoff_base_s: 0.01, breaker_failures: 1000}}
-providers:
-  east: {{kind: openai_compat, base_url: "{east}/v1", api_key_env: FAKE_OPENAI_KEY}}
-  west: {{kind: openai_compat, base_url: "{west}/v1", api_key_env: FAKE_OPENAI_KEY}}
-models:
-  - {{id: gpt-east, provider: east, upstream_model: gpt-4o-mini}}
-  - {{id: gpt-west, provider: west, upstream_model: gpt-4o-mini}}
+resilience: {backoff_base_s: 0.01, breaker_failures: 1000}
 routes:
-  assistant: {{targets: [gpt-east, gpt-west], retries: 1}}
+  assistant: {targets: [gpt-east, gpt-west], retries: 1}
 """
-
-EAST, WEST = "gpt-east@east", "gpt-west@west"
-
-
-class Upstreams:
-    def __init__(self) -> None:
-        self.east = FakeBehaviour(api_key="test-key")
-        self.west = FakeBehaviour(api_key="test-key")
 
 
 @pytest.fixture(scope="module")
@@ -48,22 +30,13 @@ def upstreams() -> Upstreams:
 def front(
     upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
-    with (
-        run_fake(create_openai_fake(upstreams.east)) as east,
-        run_fake(create_openai_fake(upstreams.west)) as west,
-    ):
-        home = tmp_path_factory.mktemp("metrics")
-        config = home / "switchgear.yaml"
-        config.write_text(CONFIG.format(east=east, west=west))
-        process = GatewayProcess(home, config, env=KEY_ENV)
+    with gateway_in_front(upstreams, tmp_path_factory.mktemp("metrics"), CONFIG) as process:
         yield process
-        process.stop()
 
 
 @pytest.fixture(autouse=True)
 def _healthy(upstreams: Upstreams) -> None:
-    upstreams.east.reset()
-    upstreams.west.reset()
+    upstreams.reset()
 
 
 def openai_client(front: GatewayProcess) -> OpenAI:

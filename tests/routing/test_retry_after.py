@@ -10,32 +10,16 @@ import httpx
 import openai
 import pytest
 
-from tests.fakes.behaviour import FakeBehaviour
-from tests.fakes.openai_server import create_openai_fake
-from tests.fakes.serve import run_fake
+from tests.fakes.east_west import Upstreams, gateway_in_front
 from tests.gateway_process import GatewayProcess
-
-KEY_ENV = {"FAKE_OPENAI_KEY": "test-key"}
 
 CONFIG = """
 resilience: {{backoff_base_s: 0.01, breaker_failures: {breaker_failures}}}
-providers:
-  east: {{kind: openai_compat, base_url: "{east}/v1", api_key_env: FAKE_OPENAI_KEY}}
-  west: {{kind: openai_compat, base_url: "{west}/v1", api_key_env: FAKE_OPENAI_KEY}}
-models:
-  - {{id: gpt-east, provider: east, upstream_model: gpt-4o-mini}}
-  - {{id: gpt-west, provider: west, upstream_model: gpt-4o-mini}}
 routes:
   both: {{targets: [gpt-east, gpt-west], retries: 1}}
 """
 
 RETRY_AFTER_S = 7  # longer than `max_retry_after_s` (5): the gateway moves on instead of waiting
-
-
-class Upstreams:
-    def __init__(self) -> None:
-        self.east = FakeBehaviour(api_key="test-key")
-        self.west = FakeBehaviour(api_key="test-key")
 
 
 @pytest.fixture(scope="module")
@@ -46,16 +30,9 @@ def upstreams() -> Upstreams:
 def _front(
     upstreams: Upstreams, home_factory: pytest.TempPathFactory, breaker_failures: int
 ) -> Iterator[GatewayProcess]:
-    with (
-        run_fake(create_openai_fake(upstreams.east)) as east,
-        run_fake(create_openai_fake(upstreams.west)) as west,
-    ):
-        home = home_factory.mktemp("front")
-        config = home / "switchgear.yaml"
-        config.write_text(CONFIG.format(east=east, west=west, breaker_failures=breaker_failures))
-        process = GatewayProcess(home, config, env=KEY_ENV)
+    config = CONFIG.format(breaker_failures=breaker_failures)
+    with gateway_in_front(upstreams, home_factory.mktemp("front"), config) as process:
         yield process
-        process.stop()
 
 
 @pytest.fixture(scope="module")
