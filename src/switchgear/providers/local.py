@@ -10,6 +10,7 @@ from typing import Any
 
 from switchgear.providers.base import ChatAndText, DeltaStream
 from switchgear.providers.local_engine import EngineSettings, LocalEngine, Sampling
+from switchgear.providers.local_json_grammar import response_format_grammar
 from switchgear.providers.local_tool_reader import ToolAnswerScanner, ToolCallReader
 from switchgear.providers.local_tools import (
     ToolPlan,
@@ -26,6 +27,7 @@ from switchgear.schema.requests import (
     ResponseFormatText,
 )
 
+_SCHEMA_PARAM = "response_format.json_schema.schema"
 # Used when a GGUF carries no chat template of its own.
 CHATML_TEMPLATE = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content']"
@@ -208,12 +210,16 @@ class LocalProvider(ChatAndText):
     def _grammar_for(self, request: ChatCompletionRequest) -> Any:
         fmt = request.response_format
         if isinstance(fmt, ResponseFormatJsonSchema) and fmt.json_schema.schema is not None:
-            key = json.dumps(fmt.json_schema.schema, sort_keys=True)
+            schema: dict[str, Any] | None = fmt.json_schema.schema
         elif isinstance(fmt, ResponseFormatJsonObject | ResponseFormatJsonSchema):
-            key = ""
+            schema = None
         else:
             return None
-        return self._cached_grammar(key, lambda: json_schema_gbnf(key), "response_format")
+        # Keyed on the schema as given, unsorted: its property order is the answer's.
+        key = "" if schema is None else json.dumps(schema)
+        return self._cached_grammar(
+            key, lambda: response_format_grammar(schema, _SCHEMA_PARAM), "response_format"
+        )
 
     def _cached_grammar(self, key: str, build: Callable[[], str], param: str) -> Any:
         """A grammar that llama.cpp's parser accepted: one it rejects would otherwise only
@@ -249,22 +255,6 @@ class LocalProvider(ChatAndText):
             eos_token=model.token_get_text(model.token_eos()),
             bos_token=model.token_get_text(model.token_bos()),
         )
-
-
-def json_schema_gbnf(schema_json: str) -> str:
-    """GBNF for any JSON object (empty key) or for one JSON schema."""
-    from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf
-
-    if not schema_json:
-        return str(JSON_GBNF)
-    try:
-        return str(json_schema_to_gbnf(schema_json))
-    except Exception as error:
-        raise InvalidRequest(
-            f"Invalid JSON schema in response_format: {error}",
-            param="response_format.json_schema.schema",
-            code="invalid_json_schema",
-        ) from error
 
 
 def _stops(stop: str | list[str] | None) -> list[str]:

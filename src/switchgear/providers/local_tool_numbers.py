@@ -1,5 +1,6 @@
-"""Exact GBNF rules for bounded numbers in tool arguments: llama.cpp's JSON-schema converter
-ignores `minimum`/`maximum` (and their exclusive forms), so a forced call could break them.
+"""Exact GBNF rules for bounded numbers in tool arguments and structured output: llama.cpp's
+JSON-schema converter ignores `minimum`/`maximum` (and their exclusive forms), so a
+constrained answer could break them.
 An integer range becomes digit-by-digit alternatives; a number range, its integer part's range
 with a bounded fraction."""
 
@@ -109,6 +110,3 @@ def _same_length(low: str, high: str) -> str:
         options.append(f"[{chr(ord(low[0]) + 1)}-{chr(ord(high[0]) - 1)}] [0-9]{{{rest}}}")
     options.append(f'"{high[0]}" ({_same_length("0" * rest, high[1:])})')
     return " | ".join(options)
-
-
-# -- the grammar ----------------------------------------------------------------------------
