@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import yaml
 
+from switchgear.classify.config import problems as classify_problems
 from switchgear.config_types import ANY_KEY, enum_message, fill_dict_keys
 from switchgear.governance.config import GovernanceConfig
 from switchgear.guards.config import GuardsConfig
@@ -163,7 +164,7 @@ def load_config(path: str | Path | None) -> Config:
     config.source = str(file)
     _check_semantics(config, file, located)
     _check_routes(config, file, located)
-    for field_path, message in mcp_problems(config.mcp):
+    for field_path, message in [*classify_problems(config.routes), *mcp_problems(config.mcp)]:
         raise _error_at(file, located, field_path, message)
     _check_plugin_names(config, file, located)
     return config

@@ -93,7 +93,14 @@ class Gateway:
             self.plugins.stages[name].build(context) for name in config.pipeline.stages
         ]
         catalog = build_catalog(config, self.router, created)
-        services = KindServices(self.knowledge, self.bindings, self.guards, self.router, catalog)
+        services = KindServices(
+            self.knowledge,
+            self.bindings,
+            self.guards,
+            self.router,
+            catalog,
+            lambda request: self.pipeline.run(request),
+        )
         # The MCP servers' tools, served at /mcp; each call is a trip of its own.
         self.mcp = McpService(config.mcp, self.guards, lambda request: self.pipeline.run(request))
         retention_s = config.responses.retention_days * 86400

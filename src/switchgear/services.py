@@ -1,6 +1,7 @@
 """The provider step of the kinds that are answered whole rather than generated: embeddings
-and search (the knowledge index), moderations (a moderation backend), model listings (the
-route table). Each takes a trip that has passed its stages and returns the response body."""
+and search (the knowledge index), classifications (classify/), moderations (a moderation
+backend), model listings (the route table). Each takes a trip that has passed its stages and
+returns the response body."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from switchgear.catalog import Catalog
+from switchgear.classify.service import Classifier, RunTrip
 from switchgear.governance.governor import Forbidden
 from switchgear.guards import Guards
 from switchgear.knowledge import RouteKnowledge
@@ -23,6 +25,7 @@ from switchgear.stages.knowledge import reader_of
 from switchgear.trip import Trip
 
 if TYPE_CHECKING:
+    from switchgear.knowledge.embedder import Embedder
     from switchgear.knowledge.service import Knowledge
     from switchgear.pipeline import Service
 
@@ -45,17 +48,24 @@ class KindServices:
         guards: Guards,
         router: Router,
         catalog: Catalog,
+        run: RunTrip | None = None,
     ) -> None:
+        """`run`: a request through the whole pipeline, for the calls a kind makes on its
+        caller's behalf (a `classify: {method: generate}` route asks its model)."""
         self.knowledge = knowledge
         self.bindings = bindings
         self.guards = guards
         self.router = router
         self.catalog = catalog
+        self.classifier = Classifier(
+            router.routes, lambda name: name in router.names(), self._embedder, run
+        )
 
     def table(self) -> dict[str, Service]:
         return {
             "embeddings": self.embeddings,
             "search": self.search,
+            "classifications": self.classifier.classify,
             "moderations": self.moderations,
             "models": self.models,
             "messages.count_tokens": self.count_tokens,
@@ -81,6 +91,10 @@ class KindServices:
         body = await asyncio.to_thread(lambda: self.knowledge().embeddings(request))
         trip.prompt_tokens = int(body["usage"]["prompt_tokens"])
         return body
+
+    def _embedder(self) -> Embedder:
+        """The knowledge index's embedder: one copy of the model serves every kind."""
+        return self.knowledge().embedder
 
     async def search(self, trip: Trip) -> dict[str, Any]:
         """Retrieval only, filtered by the caller's identity like a chat route; ledgered (who

@@ -30,6 +30,10 @@ models:
   - {{id: ext, provider: api, upstream_model: m, aliases: [default]}}
 routes:
   guarded: {{targets: [ext]}}
+  intents:
+    targets: [ext]
+    classify: {{labels: &labels {{refund: {{examples: [money back]}}, other: {{description: x}}}}}}
+  intents-llm: {{targets: [ext], classify: {{method: generate, labels: *labels}}}}
 knowledge:
   collections: {{docs: {{acl: [public]}}}}
 guards:
@@ -39,13 +43,14 @@ guards:
     masked: {{pii: {{action: pseudonymize, use_model: false}},
               moderation: {{backend: local, input: true, output: true}}}}
 """
-# Cases per operation: 13,200 in all, plus the raw-body cases.
+# Cases per operation: 13,800 in all, plus the raw-body cases.
 BUDGET = {
     ("/v1/chat/completions", "post"): 2600,
     ("/v1/completions", "post"): 1600,
     ("/v1/embeddings", "post"): 1200,
     ("/v1/moderations", "post"): 1200,
     ("/v1/search", "post"): 1000,
+    ("/v1/classifications", "post"): 600,
     ("/v1/responses", "post"): 1200,
     ("/v1/messages", "post"): 1200,
     ("/v1/messages/count_tokens", "post"): 400,
@@ -56,7 +61,8 @@ BUDGET = {
     ("/admin/usage", "get"): 600,
 }
 RAW_CASES = 600
-MODELS = st.sampled_from(["ext", "default", "guarded", "all-minilm-l6-v2", "nope"]) | st.text()
+NAMES = ["ext", "default", "guarded", "intents", "intents-llm", "all-minilm-l6-v2", "nope"]
+MODELS = st.sampled_from(NAMES) | st.text()
 
 
 def fuzz(cases: int) -> settings:
@@ -177,7 +183,7 @@ def test_path_and_query_parameters(http: httpx.Client, health: HealthWatch) -> N
 def test_raw_bodies(http: httpx.Client, health: HealthWatch) -> None:
     paths = st.sampled_from(["/v1/chat/completions", "/v1/completions", "/v1/embeddings",
                              "/v1/moderations", "/v1/search", "/admin/keys", "/v1/responses",
-                             "/v1/messages"])  # fmt: skip
+                             "/v1/messages", "/v1/classifications"])  # fmt: skip
 
     @fuzz(RAW_CASES)
     @given(path=paths, raw=st.binary(max_size=300) | st.text(max_size=300).map(str.encode))

@@ -1,6 +1,6 @@
 """Every kind of request takes the same trip: each leaves exactly one ledger row charged to
-its caller and counts against the caller's limits, including the calls the gateway makes for
-itself (the Llama Guard judge, the knowledge reranker)."""
+its caller, counts against the caller's limits and passes its route's guards, including the
+calls the gateway makes for itself (the Llama Guard judge, the knowledge reranker)."""
 
 from __future__ import annotations
 
@@ -29,10 +29,17 @@ routes:
   answers:
     targets: [ext]
     knowledge: {{collection: docs, top_k: 2, rerank_route: ext, rerank_candidates: 4}}
+  intents:
+    targets: [ext]
+    classify:
+      labels: &intents
+        parking: {{examples: ["When does the garage open?"]}}
+        lunch: {{examples: ["When is lunch served?"]}}
+  intents-judged: {{targets: [ext], classify: {{labels: *intents}}}}
 knowledge:
   collections: {{docs: {{acl: [public]}}}}
 guards:
-  routes: {{judged: judged}}
+  routes: {{judged: judged, intents-judged: judged}}
   policies:
     "off": {{}}
     # The fake upstream echoes instead of judging: its verdict is unreadable, and this policy
@@ -138,7 +145,14 @@ DOORS: list[tuple[str, str, str, dict[str, Any]]] = [
         {"json": {"model": "ext", "messages": [{"role": "user", "content": "hi"}]}},
     ),
     ("responses", "POST", "/v1/responses", {"json": {"model": "ext", "input": "hi"}}),
+    (
+        "classifications",
+        "POST",
+        "/v1/classifications",
+        {"json": {"model": "intents", "input": ["garage hours"]}},
+    ),
 ]
+CLASSIFY = DOORS[-1]
 
 
 @pytest.mark.parametrize(("endpoint", "method", "path", "kw"), DOORS)
@@ -171,6 +185,23 @@ def test_internal_calls_are_trips_of_their_own_charged_to_the_caller(
     assert len(upstream.requests) == 2  # the caller's answer and the internal call
 
 
+def test_classification_inputs_pass_the_guards_like_a_prompt(
+    gateway: GatewayProcess, key: str, upstream: FakeBehaviour
+) -> None:
+    """The route's policy moderates the text to classify with its judge: the judge's own trip
+    is charged to the caller, and the classification itself calls no model."""
+    before = rows(gateway, "endpoint = ?", ("internal.judge",))
+    upstream.reset()
+    body = {"model": "intents-judged", "input": "When does the garage open?"}
+    response = call(gateway, key, "POST", "/v1/classifications", json=body)
+    assert response.json()["data"][0]["label"] == "parking"
+    door = settled(gateway, "request_id = ?", (response.headers["x-request-id"],), 1)
+    judged = settled(gateway, "endpoint = ?", ("internal.judge",), len(before) + 1)
+    assert len(judged) == len(before) + 1, "the classification input was not screened"
+    assert judged[-1]["key_id"] == door[0]["key_id"] is not None
+    assert len(upstream.requests) == 1  # the judge's question, nothing else
+
+
 def test_stored_responses_are_read_on_trips_of_their_own(gateway: GatewayProcess, key: str) -> None:
     created = call(gateway, key, "POST", "/v1/responses", json={"model": "ext", "input": "hi"})
     response_id = created.json()["id"]
@@ -186,14 +217,14 @@ def test_stored_responses_are_read_on_trips_of_their_own(gateway: GatewayProcess
 
 
 def test_every_kind_counts_against_the_same_limit(gateway: GatewayProcess) -> None:
-    """A key allowed 6 requests a minute gets 6 answers across the doors, then a 429, and an
+    """A key allowed 7 requests a minute gets 7 answers across the doors, then a 429, and an
     internal call counts as one of them."""
-    created = gateway.admin(ADMIN, "POST", "/keys", json={"name": "tight", "limits": {"rpm": 6}})
+    created = gateway.admin(ADMIN, "POST", "/keys", json={"name": "tight", "limits": {"rpm": 7}})
     secret = created.json()["key"]
-    for _, method, path, kw in DOORS[:4]:
+    for _, method, path, kw in [*DOORS[:4], CLASSIFY]:
         call(gateway, secret, method, path, **kw)
     judged = {"model": "judged", "messages": [{"role": "user", "content": "Hello"}]}
-    call(gateway, secret, "POST", "/v1/chat/completions", json=judged)  # and its judge: 6
+    call(gateway, secret, "POST", "/v1/chat/completions", json=judged)  # and its judge: 7
     refused = httpx.get(
         f"{gateway.base_url}/v1/models",
         headers={"authorization": f"Bearer {secret}"},

@@ -24,6 +24,7 @@ from switchgear.api.openai_format import (
 from switchgear.api.sse import EventStreamResponse
 from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
 from switchgear.schema.kinds import (
+    ClassificationRequest,
     EmbeddingsRequest,
     ModelsRequest,
     ModerationRequest,
@@ -171,8 +172,15 @@ async def search(request: Request) -> Response:
     return await _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
 
 
+async def classifications(request: Request) -> Response:
+    gateway = gateway_of(request)
+    decoded = await read_request(request, gateway, ClassificationRequest, "classifications")
+    return await _whole(await gateway.pipeline.run(decoded, caller_secret(request)))
+
+
 ROUTES = [
     Route("/v1/embeddings", embeddings, methods=["POST"]),
+    Route("/v1/classifications", classifications, methods=["POST"]),
     Route("/v1/search", search, methods=["POST"]),
     Route("/v1/moderations", moderations, methods=["POST"]),
     Route("/v1/chat/completions", chat_completions, methods=["POST"]),

@@ -13,7 +13,12 @@ from starlette.routing import Route
 
 from switchgear.schema.admin import CollectionSpec, KeySpec
 from switchgear.schema.anthropic import CountTokensRequest, MessagesRequest
-from switchgear.schema.kinds import EmbeddingsRequest, ModerationRequest, SearchRequest
+from switchgear.schema.kinds import (
+    ClassificationRequest,
+    EmbeddingsRequest,
+    ModerationRequest,
+    SearchRequest,
+)
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 from switchgear.schema.responses import ResponsesRequest
 
@@ -24,6 +29,12 @@ OPERATIONS: list[tuple[str, str, type | None, str]] = [
     ("/v1/embeddings", "post", EmbeddingsRequest, "Embeddings (OpenAI)"),
     ("/v1/moderations", "post", ModerationRequest, "Moderation (OpenAI)"),
     ("/v1/search", "post", SearchRequest, "Retrieval from a knowledge collection"),
+    (
+        "/v1/classifications",
+        "post",
+        ClassificationRequest,
+        "Classify text into a route's labels (Switchgear's own)",
+    ),
     ("/v1/responses", "post", ResponsesRequest, "Create a response (OpenAI Responses API)"),
     ("/v1/responses/{response_id}", "get", None, "A stored response"),
     ("/v1/responses/{response_id}", "delete", None, "Delete a stored response"),

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from switchgear.classify.config import ClassifyConfig
 from switchgear.knowledge.config import RouteKnowledge
 
 
@@ -33,6 +34,8 @@ class RouteConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 1
     # Answer from a document collection, with numbered citations (see knowledge/config.py).
     knowledge: RouteKnowledge | None = None
+    # Sort text into labels at /v1/classifications (see classify/config.py).
+    classify: ClassifyConfig | None = None
 
     def target_list(self) -> list[RouteTargetConfig]:
         return [

@@ -1,6 +1,7 @@
-"""The request kinds that are not a generation in OpenAI's shape: moderation, model listings,
-MCP tool listings and calls, and the gateway's own internal calls. Every kind names itself with
-`kind`; the pipeline's stages declare which kinds they apply to.
+"""The request kinds that are not a generation in OpenAI's shape: embeddings, search,
+classification, moderation, model listings, MCP tool listings and calls, and the gateway's own
+internal calls. Every kind names itself with `kind`; the pipeline's stages declare which kinds
+they apply to.
 """
 
 from __future__ import annotations
@@ -52,6 +53,49 @@ class SearchRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     def input_size(self) -> tuple[int, int]:
         return len(self.query), 1
+
+
+NonEmptyText = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class ClassificationRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`POST /v1/classifications` (Switchgear's own): `model` names a route with `classify:`;
+    each input gets that route's label. The inputs are screened like a prompt."""
+
+    kind: ClassVar[str] = "classifications"
+    model: str
+    input: NonEmptyText | Annotated[list[NonEmptyText], msgspec.Meta(min_length=1)]
+    user: str | None = None
+
+    def inputs(self) -> list[str]:
+        return [self.input] if isinstance(self.input, str) else list(self.input)
+
+    def token_estimate(self) -> int:
+        return self.input_size()[0] // 4
+
+    def input_size(self) -> tuple[int, int]:
+        return _size_of(self.input)
+
+    def texts(self) -> Iterator[str]:
+        return iter(self.inputs())
+
+    def map_texts(self, change: TextMap) -> ClassificationRequest:
+        changed = (
+            change(self.input) if isinstance(self.input, str) else list(map(change, self.input))
+        )
+        return msgspec.structs.replace(self, input=changed)
+
+    def turns(self) -> Iterator[tuple[str, str]]:
+        return (("user", text) for text in self.inputs())
+
+    def has_opaque_input(self) -> bool:
+        return False
+
+    def caller_ids(self) -> dict[str, str]:
+        return {}  # `user` only labels the ledger row: it leaves for no model
+
+    def with_caller_ids(self, ids: dict[str, str | None]) -> ClassificationRequest:
+        return self
 
 
 class ModerationRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -16,7 +16,8 @@ class GuardsInStage(StageBase):
     name = "guards.in"
     # An MCP tool call's arguments leave for the tool's server like a prompt for a provider
     # (its result is screened by the MCP service: the pipeline does not wrap a whole answer).
-    kinds = GENERATION_KINDS | {"mcp.tools.call"}
+    # Texts to classify may go to a route's model (`method: generate`): screened the same.
+    kinds = GENERATION_KINDS | {"mcp.tools.call", "classifications"}
 
     def __init__(self, guards: Guards) -> None:
         self.guards = guards
