@@ -69,6 +69,7 @@ class EdgeGuard:
                 "request-id",  # the Anthropic door's
                 "x-switchgear-model",
                 "x-switchgear-target",
+                "x-switchgear-language",
                 "x-switchgear-tool-calls",
                 "x-switchgear-dropped-tools",
             ],

@@ -11,6 +11,8 @@ import msgspec
 EMBEDDED_MODEL_ID = "smollm2-135m-instruct"
 EMBEDDED = "embedded"
 LOCAL_PROVIDER = "local"
+# An ISO 639-1 language code, as the language detector names languages (routing/language.py).
+LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$")]
 
 
 class SamplingDefaults(msgspec.Struct, forbid_unknown_fields=True):
@@ -74,6 +76,9 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     licence_terms: list[str] = []
     modalities: list[str] = msgspec.field(default_factory=lambda: ["text"])
     region: str | None = None
+    # Languages the model serves well, as ISO 639-1 codes (`[ja, en]`), for routes that
+    # `require.language`; empty: any language.
+    languages: list[LanguageCode] = []
     path: str = EMBEDDED
     aliases: list[str] = []
     context_window: Annotated[int, msgspec.Meta(ge=64)] = 8192

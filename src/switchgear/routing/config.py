@@ -22,6 +22,10 @@ class RouteRequirements(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     min_context: Annotated[int, msgspec.Meta(ge=0)] = 0
     tools: bool = False
     json_schema: bool = False
+    # By the prompt's detected language and the targets' `languages`: `prefer` tries the
+    # targets that serve it first (the others stay as fallbacks); `strict` calls only those
+    # (a target naming no languages serves any) and refuses the request when none does.
+    language: Literal["prefer", "strict"] | None = None
 
 
 class RouteConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -4,7 +4,7 @@ targets that can serve this request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from switchgear.routing.config import ResilienceConfig, RouteConfig
@@ -14,6 +14,7 @@ from switchgear.routing.target import Target
 from switchgear.schema.errors import GatewayError, InvalidRequest, NotFound
 
 DIRECT_RETRIES = 1
+_ANY_LANGUAGE: Mapping[str, frozenset[str]] = {}
 
 
 @dataclass(slots=True, frozen=True)
@@ -28,6 +29,9 @@ class Needs:
     self_hosted_only: bool = False
     logprobs: bool = False
     n: int = 1  # choices per prompt
+    # The prompt's language (ISO 639-1), detected only for a route that `require.language`;
+    # None there when the detector is unsure (see routing/language.py).
+    language: str | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -95,9 +99,11 @@ class Router:
         name: str,
         needs: Needs,
         violation: Callable[[Target], GatewayError | None] = lambda t: None,
+        languages: Mapping[str, frozenset[str]] = _ANY_LANGUAGE,
     ) -> RoutePlan:
         """`violation` is the refusal of the policy that keeps this caller from a target, if
-        any (the registry's policies; see `governance.registry`)."""
+        any (the registry's policies; see `governance.registry`). `languages`: the languages
+        each model serves well, by model id (a model not in it, or with none: any)."""
         route = self.routes.get(name)
         if route is None:
             target = self._by_name.get(name)
@@ -127,6 +133,10 @@ class Router:
                 status=503,
                 code="no_eligible_target",
             )
+        if route.require.language == "strict" and needs.language is not None:
+            eligible = [(t, w) for t, w in eligible if _speaks(t, needs.language, languages)]
+            if not eligible:
+                raise _no_language_target(name, needs.language)
         capable = [(t, w) for t, w in eligible if _can_serve(t, needs)]
         if not capable:
             raise _incapable(name, needs)
@@ -135,6 +145,8 @@ class Router:
             if not capable:
                 raise _external_refused(name)
         ordered = STRATEGIES[route.strategy](capable, self.health, needs.prompt_tokens)
+        if route.require.language is not None and needs.language is not None:
+            ordered = language_first(ordered, needs.language, languages)
         return RoutePlan(
             name, ordered, route.retries, route.require.self_hosted or needs.self_hosted_only
         )
@@ -171,6 +183,36 @@ def _meets(target: Target, route: RouteConfig) -> bool:
         and target.context_window >= need.min_context
         and (target.supports_tools or not need.tools)
         and (target.supports_json_schema or not need.json_schema)
+    )
+
+
+def _speaks(target: Target, language: str, languages: Mapping[str, frozenset[str]]) -> bool:
+    """A model that names no languages serves any (`models[].languages`: empty = any), so a
+    `strict` route of specialists plus one general model sends what no specialist reads to
+    the general one, and refuses only when every target names languages and none is this."""
+    served = languages.get(target.model_id)
+    return not served or language in served
+
+
+def language_first(
+    ordered: list[Target], language: str, languages: Mapping[str, frozenset[str]]
+) -> list[Target]:
+    """The strategy's order, regrouped: the models that name this language, then those that
+    name none (any language), then the rest, as fallbacks. Each group keeps its order."""
+
+    def rank(target: Target) -> int:
+        served = languages.get(target.model_id)
+        return 0 if served and language in served else 1 if not served else 2
+
+    return sorted(ordered, key=rank)  # stable: the strategy's order within each group
+
+
+def _no_language_target(name: str, language: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"No target of route `{name}` serves the prompt's language: it was detected as "
+        f"`{language}`, and the route requires a matching target (`require.language: strict`"
+        "). Write the prompt in a language the route serves, or send it to another model.",
+        code="no_target_for_language",
     )
 
 

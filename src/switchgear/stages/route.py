@@ -4,10 +4,13 @@ comes from the registry's policies."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 from switchgear.governance.governor import Governor
 from switchgear.governance.registry import first_violation, refusal
+from switchgear.providers.config import ModelConfig
+from switchgear.routing.language import DETECTOR, LanguageDetector, prompt_text
 from switchgear.routing.router import Needs, Router
 from switchgear.routing.target import Target
 from switchgear.schema.errors import GatewayError
@@ -22,7 +25,7 @@ from switchgear.stages.context import StageContext
 from switchgear.trip import Trip
 
 
-def needs_of(trip: Trip) -> Needs:
+def needs_of(trip: Trip, language: str | None = None) -> Needs:
     request = trip.request
     chat = request.chat if isinstance(request, InternalCall) else request
     guarded = trip.guarded
@@ -44,31 +47,54 @@ def needs_of(trip: Trip) -> Needs:
         prompt_tokens=trip.prompt_estimate,
         personal_data=guarded is not None and guarded.found_personal_data,
         self_hosted_only=guarded is not None and guarded.route_local,
+        language=language,
     )
+
+
+def served_languages(models: list[ModelConfig]) -> dict[str, frozenset[str]]:
+    """Model id -> the languages it serves well; models that name none are left out (any)."""
+    return {model.id: frozenset(model.languages) for model in models if model.languages}
 
 
 class RouteStage(StageBase):
     name = "route"
     kinds = GENERATION_KINDS
 
-    def __init__(self, router: Router, governor: Governor) -> None:
+    def __init__(
+        self,
+        router: Router,
+        governor: Governor,
+        languages: dict[str, frozenset[str]],
+        detector: LanguageDetector = DETECTOR,
+    ) -> None:
         self.router = router
         self.governor = governor
+        self.languages = languages
+        self.detector = detector
+
+    async def _language(self, trip: Trip) -> str | None:
+        """Detected only for a route that routes by language: no other request pays for it."""
+        route = self.router.routes.get(trip.model)
+        if route is None or route.require.language is None:
+            return None
+        if not self.detector.loaded:  # the first such request reads the model off the loop
+            await asyncio.to_thread(self.detector.load)
+        return self.detector.detect(prompt_text(trip.request))
 
     async def enter(self, trip: Trip) -> None:
         assert trip.admission is not None
         identity = trip.admission.identity
         tagged = dataclasses.replace(identity, tags=self.governor.tags_of(identity))
         policies = self.governor.config.policies
-        needs = trip.needs = needs_of(trip)
+        needs = trip.needs = needs_of(trip, await self._language(trip))
 
         def violation(target: Target) -> GatewayError | None:
             policy = first_violation(policies, tagged, target, needs.personal_data)
             return None if policy is None else refusal(policy, target)
 
-        plan = trip.plan = self.router.select_route(trip.model, needs, violation)
+        plan = trip.plan = self.router.select_route(trip.model, needs, violation, self.languages)
         trip.route = plan.name
 
 
 def build(context: StageContext) -> RouteStage:
-    return RouteStage(context.router, context.governor)
+    return RouteStage(context.router, context.governor, served_languages(context.config.models))
