@@ -64,3 +64,41 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     return f"http://127.0.0.1:{port}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.fakes.serve openai|anthropic --port P`: one fake in the foreground.
+
+    The examples' READMEs start it where a provider's key is missing. Each request it receives
+    is printed as one JSON line, so a reader can see what the provider would have been sent.
+    """
+    import argparse
+    import json
+
+    from .anthropic_server import create_anthropic_fake
+    from .behaviour import FakeBehaviour, RecordedRequest
+    from .openai_server import DEFAULT_MODELS, create_openai_fake
+
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.serve")
+    parser.add_argument("provider", choices=["openai", "anthropic"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--api-key", default="test-key", help="the key it accepts")
+    parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="openai: model ids")
+    args = parser.parse_args(argv)
+
+    class Printed(FakeBehaviour):
+        def record(self, request: RecordedRequest) -> None:
+            super().record(request)
+            print(json.dumps({"path": request["path"], "body": request["json"]}), flush=True)
+
+    behaviour = Printed(api_key=args.api_key)
+    app = (
+        create_openai_fake(behaviour, models=args.models.split(","))
+        if args.provider == "openai"
+        else create_anthropic_fake(behaviour)
+    )
+    uvicorn.run(app, host="127.0.0.1", port=args.port, access_log=False, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
