@@ -16,7 +16,13 @@ from switchgear.store.migrations import M001_TABLES
 from switchgear.store.postgres import open_postgres_store
 from switchgear.store.sqlite import open_sqlite_store
 
-LEDGER = ["ledger.m001_tables", "ledger.m002_gateway_secrets", "ledger.m003_stored_responses"]
+LEDGER = [
+    "ledger.m001_tables",
+    "ledger.m002_gateway_secrets",
+    "ledger.m003_stored_responses",
+    "ledger.m004_prompt_templates",
+    "ledger.m005_stored_content",
+]
 KNOWLEDGE = ["knowledge.m001_tables"]
 
 

@@ -1,4 +1,4 @@
-"""`switchgear keys | audit verify | models --licences`: the CLI side of governance."""
+"""`switchgear keys | audit verify | purge | models --licences`: the CLI side of governance."""
 
 from __future__ import annotations
 
@@ -50,6 +50,13 @@ def add_commands(commands: Any, default_url: str) -> None:
     audit = commands.add_parser("audit", help="check the audit log's hash chain")
     audit.add_argument("action", choices=["verify"], help="verify: recompute the hash chain")
     audit.add_argument("--config", dest="sub_config", help="YAML config file")
+
+    purge = commands.add_parser(
+        "purge",
+        help="delete stored text past its expiry and usage rows past their route's expire_days",
+    )
+    purge.add_argument("--config", dest="sub_config", help="YAML config file")
+    purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
 
 
 def run_keys(args: argparse.Namespace) -> int:
@@ -122,6 +129,20 @@ def run_audit_verify(config: Config) -> int:
         return 0
     print(f"audit log TAMPERED: {report.problem}", file=sys.stderr)
     return 1
+
+
+def run_purge(config: Config, dry_run: bool) -> int:
+    """Applies the routes' retention policies to the store (audited unless `dry_run`)."""
+    from switchgear.ledger.purge import format_counts, purge
+    from switchgear.store import open_store
+
+    store = open_store(config.resolved_database_url(), config.resolved_data_dir())
+    try:
+        counts = purge(store, config.routes, dry_run)
+    finally:
+        store.close()
+    print(format_counts(counts, dry_run))
+    return 0
 
 
 def print_licences(config: Config) -> int:

@@ -1,4 +1,4 @@
-"""`switchgear serve | chat | models | routes | usage | keys | audit | ingest | search |
+"""`switchgear serve | chat | models | routes | usage | keys | audit | purge | ingest | search |
 collections | doctor | completion`."""
 
 from __future__ import annotations
@@ -155,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_audit_verify(config)
     if args.command == "routes":
         return _routes(config, gateway_url(args.url))
+    if args.command == "purge":
+        from switchgear.admin_cli import run_purge
+
+        return run_purge(config, args.dry_run)
     if args.command in ("ingest", "search", "collections"):
         from switchgear.knowledge_cli import run_knowledge
 

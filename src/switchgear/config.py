@@ -16,6 +16,7 @@ from switchgear.config_types import ANY_KEY, enum_message, fill_dict_keys
 from switchgear.governance.config import GovernanceConfig
 from switchgear.guards.config import GuardsConfig
 from switchgear.knowledge.config import KnowledgeConfig
+from switchgear.ledger.retention import problems as retention_problems
 from switchgear.mcp.config import McpConfig
 from switchgear.mcp.config import problems as mcp_problems
 from switchgear.plugins import registry
@@ -33,6 +34,8 @@ from switchgear.routing.config import (
     RouteRequirements,
     RouteTargetConfig,
 )
+from switchgear.templates.config import TemplateConfig
+from switchgear.templates.config import problems as template_problems
 
 
 class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -59,7 +62,7 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 # The stages of every trip, in order (see `pipeline.py`); a plugin's stage is placed by naming
 # it here. The built-in ones may not be left out or reordered.
-DEFAULT_STAGES = ["auth", "knowledge", "guards.in", "route", "guards.out", "ledger"]
+DEFAULT_STAGES = ["auth", "template", "knowledge", "guards.in", "route", "guards.out", "ledger"]
 
 
 class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -100,6 +103,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ledger: LedgerConfig = msgspec.field(default_factory=LedgerConfig)
     mcp: McpConfig = msgspec.field(default_factory=McpConfig)  # see mcp/config.py
     responses: ResponsesConfig = msgspec.field(default_factory=ResponsesConfig)
+    templates: dict[str, TemplateConfig] = {}  # prompt templates (see templates/config.py)
     source: str = "<defaults>"
 
     def resolved_database_url(self) -> str | None:
@@ -164,7 +168,12 @@ def load_config(path: str | Path | None) -> Config:
     config.source = str(file)
     _check_semantics(config, file, located)
     _check_routes(config, file, located)
-    for field_path, message in [*classify_problems(config.routes), *mcp_problems(config.mcp)]:
+    for field_path, message in [
+        *classify_problems(config.routes),
+        *mcp_problems(config.mcp),
+        *template_problems(config.templates, config.routes),
+        *retention_problems(config.routes),
+    ]:
         raise _error_at(file, located, field_path, message)
     _check_plugin_names(config, file, located)
     return config

@@ -1,6 +1,6 @@
 """The trip every request takes, as plain code. Each stage is one call; data only moves forward.
 
-    auth -> knowledge -> guards.in -> route -> [provider] -> guards.out -> ledger
+    auth -> template -> knowledge -> guards.in -> route -> [provider] -> guards.out -> ledger
 
 `Pipeline.run` is the one entry for every request kind (chat, text completion, embeddings,
 search, moderation, model listing, internal call). The stage list is built once by the gateway

@@ -44,6 +44,7 @@ class Trip:
     guard_decisions: list[Decision] = field(default_factory=list)
     binding: RouteKnowledge | None = None
     citations: list[Citation] = field(default_factory=list)
+    template: str | None = None  # `name@version` of the prompt template rendered into it
     needs: Needs | None = None
     plan: RoutePlan | None = None
     route: str | None = None

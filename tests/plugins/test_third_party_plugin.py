@@ -26,7 +26,7 @@ guards:
     "off": {}
     hr: {pii: {per_entity: {EMPLOYEE_ID: redact}, use_model: false}}
 pipeline:
-  stages: [auth, knowledge, guards.in, example.trace, route, guards.out, ledger]
+  stages: [auth, template, knowledge, guards.in, example.trace, route, guards.out, ledger]
 """
 
 

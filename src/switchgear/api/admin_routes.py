@@ -1,5 +1,6 @@
-"""Admin API: keys, usage reports, the model registry, the audit chain. Thin: validate, call
-governance, convert back. Every change is written to the audit log before the reply.
+"""Admin API: keys, usage reports, the model registry, prompt templates, the audit chain.
+Thin: validate, call governance, convert back. Every change is written to the audit log
+before the reply.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from switchgear.governance.keys import public_view
 from switchgear.governance.reports import GROUPS, to_csv, usage_report
 from switchgear.schema.admin import KeySpec
 from switchgear.schema.errors import InvalidRequest, NotFound
+from switchgear.stages.template import template_stage
 from switchgear.store.audit_chain import verify_chain
 from switchgear.store.base import AdminEvent
+from switchgear.templates.config import TEMPLATE_NAME, TemplateConfig, template_problems
+from switchgear.templates.versions import VersionConflict
 
 _encode = msgspec.json.encode
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -178,6 +182,38 @@ def registry_entry(target: Any) -> dict[str, Any]:
     }
 
 
+async def list_templates(request: Request) -> Response:
+    """Every stored version of every template; `latest` marks the one a request gets when it
+    names no `prompt_version`."""
+    book = template_stage(admin_gateway(request).pipeline.stages).book
+    await asyncio.to_thread(book.reload)
+    rows = book.listing()
+    latest = {row.name: row.version for row in rows}  # sorted by version, so the last wins
+    data = [{**row.as_dict(), "latest": latest[row.name] == row.version} for row in rows]
+    return json_response({"object": "list", "data": data})
+
+
+async def put_template(request: Request) -> Response:
+    """A new version of a template (201), audited in the same transaction; the latest's
+    content again changes nothing (200)."""
+    gateway = admin_gateway(request)
+    name: str = request.path_params["name"]
+    if not TEMPLATE_NAME.match(name):
+        raise InvalidRequest(
+            f"`{name[:80]}` is not a template name (1-64 letters, digits or `_.:-`).",
+            param="name",
+        )
+    template = decode_body(await read_body(request, 256 * 1024), TemplateConfig)
+    for path, message in template_problems(template):
+        raise InvalidRequest(f"{'.'.join(map(str, path))}: {message}", param=str(path[0]))
+    book = template_stage(gateway.pipeline.stages).book
+    try:
+        row, created = await asyncio.to_thread(book.put, name, template)
+    except VersionConflict as conflict:
+        raise InvalidRequest(str(conflict), param="version", code="version_taken") from None
+    return json_response({**row.as_dict(), "latest": True}, status=201 if created else 200)
+
+
 async def audit_verify(request: Request) -> Response:
     gateway = admin_gateway(request)
     gateway.ledger.flush()
@@ -194,5 +230,7 @@ ROUTES = [
     Route("/admin/keys/{key_id}/rotate", rotate_key, methods=["POST"]),
     Route("/admin/usage", usage, methods=["GET"]),
     Route("/admin/models", models, methods=["GET"]),
+    Route("/admin/templates", list_templates, methods=["GET"]),
+    Route("/admin/templates/{name}", put_template, methods=["PUT"]),
     Route("/admin/audit/verify", audit_verify, methods=["GET"]),
 ]

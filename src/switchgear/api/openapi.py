@@ -21,6 +21,7 @@ from switchgear.schema.kinds import (
 )
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 from switchgear.schema.responses import ResponsesRequest
+from switchgear.templates.config import TemplateConfig
 
 # (path, method, request body type or None, summary)
 OPERATIONS: list[tuple[str, str, type | None, str]] = [
@@ -49,6 +50,8 @@ OPERATIONS: list[tuple[str, str, type | None, str]] = [
     ("/admin/usage", "get", None, "Usage and cost report"),
     ("/admin/models", "get", None, "The model registry"),
     ("/admin/routes", "get", None, "Routes and live target health"),
+    ("/admin/templates", "get", None, "Every version of every prompt template"),
+    ("/admin/templates/{name}", "put", TemplateConfig, "A new version of a template (audited)"),
     ("/admin/audit/verify", "get", None, "Verify the audit chain"),
     ("/admin/knowledge/collections", "post", CollectionSpec, "Create a collection"),
     ("/admin/knowledge/collections", "get", None, "List collections"),

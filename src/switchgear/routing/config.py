@@ -8,6 +8,7 @@ import msgspec
 
 from switchgear.classify.config import ClassifyConfig
 from switchgear.knowledge.config import RouteKnowledge
+from switchgear.ledger.retention import RetentionPolicy
 
 
 class RouteTargetConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -40,6 +41,10 @@ class RouteConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     knowledge: RouteKnowledge | None = None
     # Sort text into labels at /v1/classifications (see classify/config.py).
     classify: ClassifyConfig | None = None
+    # The prompt template (persona) each request here gets (see templates/config.py).
+    template: str | None = None
+    # What is kept of this route's requests, and for how long (see ledger/retention.py).
+    retention: RetentionPolicy | None = None
 
     def target_list(self) -> list[RouteTargetConfig]:
         return [

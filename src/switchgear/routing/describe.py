@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchgear.ledger.retention import DEFAULT_POLICY
 from switchgear.routing.router import Router
 from switchgear.routing.target import Target
 
@@ -38,6 +39,9 @@ def describe_routes(router: Router) -> dict[str, Any]:
             "targets": [
                 target_row(router.find_model(t.model), t.weight) for t in route.target_list()
             ],
+            "template": route.template,
+            # What the ledger keeps of this route's requests (ledger/retention.py).
+            "retention": (route.retention or DEFAULT_POLICY).as_dict(),
         }
         for name, route in router.routes.items()
     }

@@ -102,6 +102,10 @@ class ChatCompletionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=
     web_search_options: dict[str, Any] | None = None
     prompt_cache_key: str | None = None
     safety_identifier: str | None = None
+    # A prompt template, the LiteLLM way (the template stage renders and clears them).
+    prompt_id: str | None = None
+    prompt_version: PositiveInt | None = None
+    prompt_variables: dict[str, str] | None = None
 
     def output_limit(self) -> int | None:
         """`max_completion_tokens` supersedes the deprecated `max_tokens`."""

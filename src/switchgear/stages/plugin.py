@@ -11,6 +11,7 @@ from switchgear.plugins import StageKind, hookimpl
 
 _BUILT_IN = [
     ("auth", "switchgear.stages.auth", "build"),
+    ("template", "switchgear.stages.template", "build"),
     ("knowledge", "switchgear.stages.knowledge", "build"),
     ("guards.in", "switchgear.stages.guards", "build_in"),
     ("route", "switchgear.stages.route", "build"),

@@ -19,8 +19,19 @@ class AttemptRecord:
 
 
 @dataclass(slots=True, frozen=True)
+class StoredContent:
+    """A request's text and its answer, kept only for a route whose retention policy is
+    `store: full`, until `expires_at` (then `switchgear purge` deletes it)."""
+
+    expires_at: float
+    request: str  # the request as the provider received it, as JSON
+    answer: str  # the answer as the caller received it, as JSON
+
+
+@dataclass(slots=True, frozen=True)
 class UsageRecord:
-    """One request as the ledger remembers it. Never holds prompt or answer text."""
+    """One request as the ledger remembers it. Holds prompt or answer text only in
+    `content`, which a `store: full` route asks for (written to its own table)."""
 
     request_id: str
     created_at: float
@@ -45,7 +56,9 @@ class UsageRecord:
     cost: float = 0.0
     # Guard decisions as JSON (entity types, counts, actions): never raw values.
     guard: str | None = None
+    template: str | None = None  # `name@version` of the prompt template the request used
     attempts: tuple[AttemptRecord, ...] = ()
+    content: StoredContent | None = None
 
 
 @dataclass(slots=True, frozen=True)

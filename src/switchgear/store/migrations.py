@@ -108,8 +108,44 @@ _M003_RESPONSES = [
     "CREATE INDEX stored_responses_expires_at ON stored_responses (expires_at)",
 ]
 
+# Prompt templates (templates/): every version of every template, and which one each usage
+# row used (`name@version`).
+_M004_TEMPLATES = [
+    """
+    CREATE TABLE prompt_templates (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        source TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        content TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+    )
+    """,
+    "ALTER TABLE usage ADD COLUMN template TEXT",
+]
+
+# Request and answer text of the routes whose retention policy is `store: full`, apart from
+# the ledger; `switchgear purge` deletes a row once `expires_at` has passed.
+_M005_CONTENT = [
+    """
+    CREATE TABLE stored_content (
+        request_id TEXT PRIMARY KEY,
+        created_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        route TEXT NOT NULL,
+        request TEXT NOT NULL,
+        answer TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX stored_content_expires_at ON stored_content (expires_at)",
+    "CREATE INDEX usage_route_created_at ON usage (route, created_at)",
+]
+
 MIGRATIONS: list[Migration] = [
     sql_migration("ledger.m001_tables", *M001_TABLES),
     sql_migration("ledger.m002_gateway_secrets", *_M002_SECRETS),
     sql_migration("ledger.m003_stored_responses", *_M003_RESPONSES),
+    sql_migration("ledger.m004_prompt_templates", *_M004_TEMPLATES),
+    sql_migration("ledger.m005_stored_content", *_M005_CONTENT),
 ]

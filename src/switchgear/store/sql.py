@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -37,7 +37,8 @@ class Dialect:
 SQLITE = Dialect("sqlite", "?", "")
 POSTGRES = Dialect("postgres", "%s", " FOR UPDATE")
 
-_USAGE_COLUMNS = [f.name for f in fields(UsageRecord) if f.name != "attempts"]
+# `attempts` and `content` live in tables of their own.
+_USAGE_COLUMNS = [f.name for f in fields(UsageRecord) if f.name not in ("attempts", "content")]
 _SPEND_COLUMNS = {"key_id", "team", "app"}
 
 
@@ -133,6 +134,15 @@ class SqlStore:
                 cursor.executemany(
                     self._sql("INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?)"), attempts
                 )
+            contents = [
+                (r.request_id, r.created_at, c.expires_at, r.route or r.model, c.request, c.answer)
+                for r in usage
+                if (c := r.content) is not None
+            ]
+            if contents:
+                cursor.executemany(
+                    self._sql("INSERT INTO stored_content VALUES (?, ?, ?, ?, ?, ?)"), contents
+                )
         audit = []
         for entry in entries:
             seq += 1
@@ -146,6 +156,17 @@ class SqlStore:
         cursor.execute(
             self._sql("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"), (seq, prev)
         )
+
+    def write_audited(self, work: Callable[[Any], Sequence[AdminEvent]]) -> None:
+        """Runs `work(cursor)` and chains the audit entries it returns, in one transaction:
+        a change to another concern's table is never on disk without its audit entry."""
+
+        def run(cursor: Any) -> None:
+            events = work(cursor)
+            if events:
+                self._write_entries(cursor, events)
+
+        self._transaction(run)
 
     def read_usage(self, limit: int = 100) -> list[UsageRecord]:
         names = ", ".join(f'"{c}"' for c in _USAGE_COLUMNS)
@@ -295,5 +316,7 @@ def _audit_fields(entry: LedgerEntry) -> tuple[str, str, str, str, str]:
         "user": entry.user,
         "stream": entry.stream,
     }
+    if entry.template is not None:  # absent otherwise, so older entries keep their shape
+        record["template"] = entry.template
     detail = json.dumps(record, sort_keys=True, separators=(",", ":"))
     return "request", entry.key_id or "anonymous", entry.endpoint, entry.request_id, detail
