@@ -20,7 +20,7 @@ from switchgear.routing.config import ResilienceConfig
 from switchgear.routing.health import TargetHealth
 from switchgear.routing.router import RoutePlan
 from switchgear.routing.target import Target
-from switchgear.schema.errors import GatewayError, UpstreamError
+from switchgear.schema.errors import GatewayError, Overloaded, UpstreamError
 from switchgear.schema.generation import Delta
 
 
@@ -59,6 +59,7 @@ async def start_first_healthy(
     # Each target's latest failure, for the error the client gets when none answers (made on
     # the first failure: the request that succeeds at once allocates nothing for it).
     latest_failures: dict[str, UpstreamError] | None = None
+    overloaded: Overloaded | None = None
     for target in plan.targets:
         target_health = health[target.model_id]
         for attempt_number in range(plan.retries + 1):
@@ -96,6 +97,12 @@ async def start_first_healthy(
             attempts.append(
                 Attempt(target.label, "error", error.status, code, latency_ms, target.provider_name)
             )
+            if isinstance(error, Overloaded):
+                # A full queue is busy, not broken: no breaker failure, no retry against the
+                # same queue; the next target may have room (the last one's 503 stands).
+                target_health.probing = False
+                overloaded = error
+                break
             if not (isinstance(error, UpstreamError) and error.retryable):
                 target_health.probing = False
                 raise error
@@ -110,6 +117,8 @@ async def start_first_healthy(
             if delay is None:
                 break
             await asyncio.sleep(delay)
+    if last_error is None and overloaded is not None:
+        raise overloaded
     raise _all_failed(plan, last_error, health, latest_failures or {})
 
 
