@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchgear.governance.governor import Admission
+from switchgear.governance.keys import Identity
 from switchgear.guards import Decision, GuardOutcome
 from switchgear.knowledge import Citation, RouteKnowledge
 from switchgear.providers.base import DeltaStream
@@ -40,6 +41,9 @@ class Trip:
     stream: bool = False
     user: str | None = None  # as the caller sent it (the ledger stores it hashed)
     admission: Admission | None = None
+    # Who is calling, known before limits and budgets admit them: a refused request's ledger
+    # row still names the caller's key, team and app.
+    caller: Identity | None = None
     guarded: GuardOutcome | None = None
     guard_decisions: list[Decision] = field(default_factory=list)
     binding: RouteKnowledge | None = None

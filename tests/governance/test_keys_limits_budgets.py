@@ -118,6 +118,24 @@ def test_rpm_limit_is_exact_under_concurrent_load(gateway: GatewayProcess) -> No
     assert ok.headers["x-ratelimit-limit-requests"] == "5"
 
 
+def test_a_refused_request_is_ledgered_under_its_callers_team_and_app(
+    gateway: GatewayProcess,
+) -> None:
+    key_id, secret = new_key(
+        gateway, name="one-a-minute", team="claims", app="intake", limits={"rpm": 1}
+    )
+    assert ask(gateway, secret).status_code == 200
+    refused = ask(gateway, secret)
+    assert refused.status_code == 429
+    row = wait_for_ledger_row(gateway.db_path, refused.headers["x-request-id"])
+    assert (row["status"], row["key_id"], row["team"], row["app"]) == (
+        "error",
+        key_id,
+        "claims",
+        "intake",
+    )
+
+
 def test_budget_refuses_before_sending(gateway: GatewayProcess) -> None:
     # gpt-fake costs 1 per token here: one answer (1 + 3 tokens) spends more than the budget.
     _, secret = new_key(gateway, name="thrifty", budgets={"daily": 3.0})

@@ -71,7 +71,17 @@ class Governor:
     ) -> Admission:
         """Identity, permission for `model` (None: the kind checks per item, like a listing),
         limits and budgets."""
-        identity = self.identify(secret)
+        return await self.admit_caller(request_id, self.identify(secret), model, tokens, estimate)
+
+    async def admit_caller(
+        self,
+        request_id: str,
+        identity: Identity,
+        model: str | None,
+        tokens: int,
+        estimate: Callable[[], float] = lambda: 0.0,
+    ) -> Admission:
+        """`admit` for a caller already identified."""
         if model is not None and not identity.may_use(model):
             raise Forbidden(
                 f"This key may not use `{model}` (allowed: {', '.join(identity.allowed_models)}).",

@@ -77,8 +77,9 @@ class AuthStage(StageBase):
             )
         else:
             model = trip.model if request.kind not in _PERMISSION_OPTIONAL else None
-            trip.admission = await self.governor.admit(
-                trip.request_id, trip.secret, model, tokens, estimate
+            trip.caller = self.governor.identify(trip.secret)
+            trip.admission = await self.governor.admit_caller(
+                trip.request_id, trip.caller, model, tokens, estimate
             )
         if request.kind == "mcp.tools.call":
             self._check_tool(trip)

@@ -57,7 +57,7 @@ class LedgerStage(StageBase):
         target = trip.target
         ended = trip.ended if trip.ended is not None else trip.started
         seconds = ended - trip.started
-        identity = trip.admission.identity if trip.admission else None
+        identity = trip.admission.identity if trip.admission else trip.caller
         served = target.model_id if target else None
         ttft_ms = (trip.first_delta_at - trip.started) * 1000 if trip.first_delta_at else None
         record = UsageRecord(
