@@ -120,7 +120,10 @@ class KindServices:
         )
 
     async def moderations(self, trip: Trip) -> dict[str, Any]:
-        return await self.guards.moderations(msgspec.structs.asdict(trip.request))
+        body = await self.guards.moderations(msgspec.structs.asdict(trip.request))
+        # A request that names no model is answered by the backend's: the ledger says which.
+        trip.model = trip.model or str(body.get("model") or "")
+        return body
 
     async def models(self, trip: Trip) -> dict[str, Any]:
         """Every name the caller may send as `model` (models, aliases, routes, the embedding

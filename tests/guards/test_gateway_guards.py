@@ -176,3 +176,7 @@ def test_moderations_endpoint_speaks_openais_shape(gateway: GatewayProcess) -> N
     assert result.results[1].flagged is False
     scores = result.results[0].category_scores.model_dump(by_alias=True)
     assert {"harassment", "violence", "sexual/minors", "self-harm"} <= set(scores)
+    # The ledger names the backend that answered a request naming no model.
+    raw = client(gateway).moderations.with_raw_response.create(input="What a lovely day")
+    row = wait_for_ledger_row(gateway.db_path, raw.headers["x-request-id"])
+    assert row["endpoint"] == "moderations" and row["model"] == raw.parse().model != ""
