@@ -61,15 +61,10 @@ fim = {"model": "code-fim", "max_tokens": 256, "temperature": 0.01, "stream": Tr
 show(
     "fim prompt+suffix",
     "/completions",
-    {**fim, "prompt": prefix, "suffix": suffix, "stop": TEMPLATE_STOPS[:4]},
-)
-templated = f"<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>"
-show("fim template", "/completions", {**fim, "prompt": templated, "stop": TEMPLATE_STOPS[:4]})
-show(
-    "fim, all 7 stops",
-    "/completions",
     {**fim, "prompt": prefix, "suffix": suffix, "stop": TEMPLATE_STOPS},
 )
+templated = f"<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>"
+show("fim template", "/completions", {**fim, "prompt": templated, "stop": TEMPLATE_STOPS})
 show(
     "fim on the embedded model",
     "/completions",

@@ -45,7 +45,7 @@ def assert_openai_error(response: httpx.Response, status: int) -> dict[str, Any]
         ({"model": "default", "messages": HI, "temprature": 1}, "temprature", "unknown_parameter"),
         ({"model": "default", "messages": HI, "n": 2}, "n", "unsupported_parameter"),
         (
-            {"model": "default", "messages": HI, "stop": ["a", "b", "c", "d", "e"]},
+            {"model": "default", "messages": HI, "stop": list("abcdefghijklmnopq")},
             "stop",
             "invalid_value",
         ),

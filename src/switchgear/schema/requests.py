@@ -34,7 +34,9 @@ Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
 Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 Penalty = Annotated[float, msgspec.Meta(ge=-2.0, le=2.0)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
-StopSequences = str | Annotated[list[str], msgspec.Meta(max_length=4)] | None
+# OpenAI's API takes 4; IDE clients send a self-hosted server more (Continue: all 7 of its FIM
+# template's), which local engines, vLLM and Ollama take.
+StopSequences = str | Annotated[list[str], msgspec.Meta(max_length=16)] | None
 
 
 class JsonSchemaFormat(msgspec.Struct):
