@@ -202,3 +202,26 @@ def test_a_schema_keyword_the_grammar_cannot_enforce_gets_a_400(gateway: Gateway
     error = response.json()["error"]
     assert error["param"] == f"{WHERE}.properties.to.format"
     assert error["code"] == "unsupported_parameter" and "format" in error["message"]
+
+
+def test_a_free_text_string_always_ends_so_the_answer_is_whole_json() -> None:
+    """A looping model cannot run a string on until `max_tokens` cuts the JSON: free text is
+    bounded, a string the schema bounds keeps its own bound, tool arguments are untouched."""
+    from switchgear.providers.local_json_grammar import MAX_UNBOUNDED_STRING, with_bounded_strings
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "note": {"type": "string"},
+            "code": {"type": "string", "maxLength": 5},
+            "day": {"type": "string", "format": "date"},
+            "essay": {"type": "string", "minLength": 500},
+            "tags": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    bounded = with_bounded_strings(schema)["properties"]
+    assert bounded["note"]["maxLength"] == MAX_UNBOUNDED_STRING
+    assert bounded["code"]["maxLength"] == 5 and "maxLength" not in bounded["day"]
+    assert bounded["essay"]["maxLength"] == 500
+    assert bounded["tags"]["items"]["maxLength"] == MAX_UNBOUNDED_STRING
+    assert "maxLength" not in schema["properties"]["note"]  # the caller's schema is not changed

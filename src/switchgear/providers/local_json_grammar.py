@@ -50,11 +50,29 @@ def response_format_grammar(schema: dict[str, Any] | None, where: str) -> str:
     (`json_object`). A schema the grammar cannot enforce gets a 400 naming its part."""
     checked = {"type": "object"} if schema is None else checked_schema(schema, where, _SUBJECT)
     converter = schema_converter()
-    converter.visit(checked, "")
+    converter.visit(with_bounded_strings(checked), "")
     return str(converter.format_grammar())
 
 
 _SUBJECT = "JSON schema in response_format"
+# A small model can loop inside a string until `max_tokens` cuts the answer, which is then
+# not JSON (7 of 200 answers in bench/structured before this bound, all of them so). A string
+# the schema leaves unbounded ends by this many characters: still valid, always complete.
+# Tool arguments are not bounded (a file's content may be long).
+MAX_UNBOUNDED_STRING = 200
+
+
+def with_bounded_strings(schema: Any) -> Any:
+    """A copy of a checked schema in which every free-text string has a `maxLength`."""
+    if isinstance(schema, list):
+        return [with_bounded_strings(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: with_bounded_strings(value) for key, value in schema.items()}
+    free_text = not {"maxLength", "pattern", "format", "enum", "const"} & set(schema)
+    if schema.get("type") == "string" and free_text:
+        out["maxLength"] = max(MAX_UNBOUNDED_STRING, int(schema.get("minLength", 0)))
+    return out
 
 
 def schema_converter() -> Any:
