@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchgear.config import Config
+from switchgear.knowledge.config import EmbeddingConfig
+from switchgear.providers.config import ModelConfig
 from switchgear.routing.router import Router, visible
 from switchgear.routing.target import Target
 
@@ -47,17 +49,31 @@ class Catalog:
         extras: list[ExtraModel],
         knowledge_routes: dict[str, str],
         created: int,
+        embedding_models: dict[str, ModelConfig] | None = None,
+        embedding: EmbeddingConfig | None = None,
     ) -> None:
+        """`embedding_models`: the upstream ones (`models[].kind: embedding`), by id;
+        `embedding`: the built-in embedder the knowledge index uses."""
         self.router = router
         self.extras = {extra.id: extra for extra in extras}
         self.knowledge_routes = knowledge_routes  # route -> collection
         self.created = created
+        self.embedding_models = embedding_models or {}
+        self.embedding = embedding or EmbeddingConfig()
+
+    def _model(self, target: Target) -> dict[str, Any]:
+        entry = model_object(target)
+        embedding = self.embedding_models.get(target.model_id)
+        if embedding is not None:  # kept out of a chat picker, like the built-in embedders
+            entry["kind"] = "embedding"
+            entry["supports_dimensions"] = embedding.supports_dimensions
+        return entry
 
     def listing(self, may_use: MayUse) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []
         for target in self.router.targets:
             if visible(target, may_use):
-                entries.append(model_object(target))
+                entries.append(self._model(target))
                 entries += [
                     self._alias(alias, target)
                     for alias in target.aliases
@@ -75,7 +91,7 @@ class Catalog:
         extra = self.extras.get(name)
         if extra is not None and may_use(name):
             return self._extra(extra)
-        return model_object(self.router.find_model(name, may_use))
+        return self._model(self.router.find_model(name, may_use))
 
     def _alias(self, alias: str, target: Target) -> dict[str, Any]:
         return {
@@ -115,19 +131,27 @@ class Catalog:
 
 
 def build_catalog(config: Config, router: Router, created: int) -> Catalog:
-    from switchgear.knowledge.embedder import MiniLmOnnx
+    from switchgear.embeddings.local import MULTILINGUAL, SERVED_NAMES
 
     embedding = config.knowledge.embedding
+    # Both built-in embedders answer at /v1/embeddings; E5 reads 512 tokens whatever
+    # `max_tokens` says (that setting is MiniLM's).
     extras = [
         ExtraModel(
-            embedding.served_as,
+            embedding.served_as if model == embedding.model else served,
             "embedding",
-            {"dimensions": MiniLmOnnx.dimensions, "max_input_tokens": embedding.max_tokens},
+            {
+                "dimensions": 384,
+                "max_input_tokens": 512 if model == MULTILINGUAL else embedding.max_tokens,
+                "multilingual": model == MULTILINGUAL,
+            },
         )
+        for model, served in SERVED_NAMES.items()
     ]
     extras += [
         ExtraModel(name, "moderation", {"backend": backend.kind})
         for name, backend in config.guards.backends().items()
     ]
     bound = {name: r.knowledge.collection for name, r in config.routes.items() if r.knowledge}
-    return Catalog(router, extras, bound, created)
+    upstream = {m.id: m for m in config.models if m.kind == "embedding"}
+    return Catalog(router, extras, bound, created, upstream, embedding)

@@ -13,13 +13,15 @@ import msgspec
 
 from switchgear.catalog import Catalog
 from switchgear.classify.service import Classifier, RunTrip
+from switchgear.embeddings.local import LocalEmbedders
+from switchgear.embeddings.service import EmbeddingService
 from switchgear.governance.governor import Forbidden
 from switchgear.guards import Guards
 from switchgear.knowledge import RouteKnowledge
 from switchgear.routing.router import Router
 from switchgear.schema.anthropic import CountTokensRequest
 from switchgear.schema.errors import InvalidRequest
-from switchgear.schema.kinds import EmbeddingsRequest, ModelsRequest, SearchRequest
+from switchgear.schema.kinds import ModelsRequest, SearchRequest
 from switchgear.schema.requests import ChatCompletionRequest
 from switchgear.stages.knowledge import reader_of
 from switchgear.trip import Trip
@@ -57,6 +59,8 @@ class KindServices:
         self.guards = guards
         self.router = router
         self.catalog = catalog
+        local = LocalEmbedders(catalog.embedding, self._embedder, catalog.created)
+        self.embedding = EmbeddingService(router, catalog.embedding_models, local)
         self.classifier = Classifier(
             router.routes, lambda name: name in router.names(), self._embedder, run
         )
@@ -87,10 +91,8 @@ class KindServices:
         return {"input_tokens": tokens}
 
     async def embeddings(self, trip: Trip) -> dict[str, Any]:
-        request: EmbeddingsRequest = trip.request
-        body = await asyncio.to_thread(lambda: self.knowledge().embeddings(request))
-        trip.prompt_tokens = int(body["usage"]["prompt_tokens"])
-        return body
+        """A built-in embedder, or upstream embedding models through the router."""
+        return await self.embedding.serve(trip)
 
     def _embedder(self) -> Embedder:
         """The knowledge index's embedder: one copy of the model serves every kind."""

@@ -46,6 +46,7 @@ def test_every_name_a_client_may_send_is_listed_with_its_kind(gateway: GatewayPr
         "chat": "route",
         "handbook": "route",
         "all-minilm-l6-v2": "embedding",
+        "multilingual-embed": "embedding",
         "local": "moderation",
         "strict-lexicon": "moderation",
     }

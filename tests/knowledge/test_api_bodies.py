@@ -64,7 +64,7 @@ def test_similar_texts_embed_close(embedder: MiniLmOnnx) -> None:
     [
         ({"input": ""}, "input", "must not be an empty string"),
         ({"input": []}, "input", "must not be an empty list"),
-        ({"input": [1, 2, 3]}, "input", "token-id input is not supported"),
+        ({"input": [[1], [-2]]}, "input", "non-empty list of token ids"),
         ({"input": "x", "dimensions": 256}, "dimensions", "only produces 384"),
         ({"input": ["x"] * 2049}, "input", "at most 2048"),
     ],

@@ -28,7 +28,8 @@ _ADMIN_PREFIXES = ("/admin", "/console")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _JSON = "application/json"
 # What a client may send to /v1: JSON, nothing (some SDKs), or curl's default for `-d`.
-_V1_TYPES = frozenset({"", _JSON, "application/x-www-form-urlencoded"})
+# NDJSON for event feeds (/v1/feeds): no form or simple cross-site request can send it.
+_V1_TYPES = frozenset({"", _JSON, "application/x-www-form-urlencoded", "application/x-ndjson"})
 # Admin bodies: JSON, and multipart for document uploads (only from the gateway's own origin).
 _ADMIN_TYPES = frozenset({"", _JSON, "multipart/form-data"})
 

@@ -36,6 +36,8 @@ OPERATIONS: list[tuple[str, str, type | None, str]] = [
         ClassificationRequest,
         "Classify text into a route's labels (Switchgear's own)",
     ),
+    # The body is NDJSON (one event per line), the answer server-sent events: no JSON schema.
+    ("/v1/feeds/{route}", "post", None, "Commentary on a stream of events (Switchgear's own)"),
     ("/v1/responses", "post", ResponsesRequest, "Create a response (OpenAI Responses API)"),
     ("/v1/responses/{response_id}", "get", None, "A stored response"),
     ("/v1/responses/{response_id}", "delete", None, "Delete a stored response"),

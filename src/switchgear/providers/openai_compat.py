@@ -14,11 +14,17 @@ from contextlib import aclosing
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import msgspec
 
 from switchgear.providers.base import ChatAndText, DeltaStream
 from switchgear.providers.config import ProviderConfig
-from switchgear.providers.http_errors import error_from_event, stream_broken
+from switchgear.providers.http_errors import (
+    error_from_event,
+    error_from_exception,
+    error_from_response,
+    stream_broken,
+)
 from switchgear.providers.sse_client import UpstreamClient, drain
 from switchgear.schema.errors import InvalidRequest
 from switchgear.schema.generation import Delta, TokenLogprob, ToolCallDelta, TopLogprob, Usage
@@ -201,7 +207,7 @@ class OpenAICompatProvider(ChatAndText):
         return self.http.is_open()
 
     def url(self, model: str, path: str) -> str:
-        """`path` is `chat/completions` or `completions`."""
+        """`path` is `chat/completions`, `completions` or `embeddings`."""
         if not self.azure:
             return f"{self._base}/{path}"
         version = self.settings.api_version or AZURE_DEFAULT_API_VERSION
@@ -271,6 +277,31 @@ class OpenAICompatProvider(ChatAndText):
                 )
         finally:
             await events.aclose()
+
+    async def embeddings(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One `POST /embeddings`, answered whole (OpenAI does not stream embeddings)."""
+        client = self.http._client  # the provider's pooled session, shared with the chats
+        if client is None:
+            raise RuntimeError(f"provider {self.name!r} is not started")
+        payload = msgspec.json.encode({"model": model, **body})
+        url, secrets = self.url(model, "embeddings"), self.http.secrets
+        answered = False
+        try:
+            headers = {"accept": "application/json"}
+            async with client.post(url, data=payload, headers=headers) as response:
+                if response.status >= 300:
+                    raise await error_from_response(response, self.name, secrets)
+                answered = True
+                raw = await response.read()
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise error_from_exception(error, self.name, streaming=answered) from error
+        try:
+            decoded = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            decoded = None
+        if not isinstance(decoded, dict) or not isinstance(decoded.get("data"), list):
+            raise stream_broken(self.name, "its answer was not an embeddings list")
+        return decoded
 
     def _decode(self, event: str | None, data: str) -> _Chunk:
         try:

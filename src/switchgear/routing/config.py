@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from switchgear.classify.config import ClassifyConfig
+from switchgear.feeds.config import FeedConfig
 from switchgear.knowledge.config import RouteKnowledge
 from switchgear.ledger.retention import RetentionPolicy
 
@@ -41,6 +42,8 @@ class RouteConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     knowledge: RouteKnowledge | None = None
     # Sort text into labels at /v1/classifications (see classify/config.py).
     classify: ClassifyConfig | None = None
+    # Commentary on a stream of events at /v1/feeds/{route} (see feeds/config.py).
+    feed: FeedConfig | None = None
     # The prompt template (persona) each request here gets (see templates/config.py).
     template: str | None = None
     # What is kept of this route's requests, and for how long (see ledger/retention.py).

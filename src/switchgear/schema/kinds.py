@@ -22,7 +22,9 @@ GENERATION_KINDS = frozenset({"chat.completions", "completions", "internal"})
 
 
 class EmbeddingsRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """`POST /v1/embeddings`."""
+    """`POST /v1/embeddings`: `input` is a string, a list of strings, one list of token ids or
+    a list of them (what LangChain's `OpenAIEmbeddings` sends). Text inputs may leave for an
+    upstream embedding model, so the guards screen them like a prompt."""
 
     kind: ClassVar[str] = "embeddings"
     model: str
@@ -36,6 +38,32 @@ class EmbeddingsRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
 
     def input_size(self) -> tuple[int, int]:
         return _size_of(self.input)
+
+    def texts(self) -> Iterator[str]:
+        if isinstance(self.input, str):
+            return iter([self.input])
+        return (item for item in self.input if isinstance(item, str))
+
+    def map_texts(self, change: TextMap) -> EmbeddingsRequest:
+        if isinstance(self.input, str):
+            return msgspec.structs.replace(self, input=change(self.input))
+        changed = [change(item) if isinstance(item, str) else item for item in self.input]
+        return msgspec.structs.replace(self, input=changed)
+
+    def turns(self) -> Iterator[tuple[str, str]]:
+        return (("user", text) for text in self.texts())
+
+    def has_opaque_input(self) -> bool:
+        """Token ids: the guards cannot read them."""
+        return not isinstance(self.input, str) and any(
+            not isinstance(item, str) for item in self.input
+        )
+
+    def caller_ids(self) -> dict[str, str]:
+        return {"user": self.user} if self.user else {}  # forwarded to an upstream
+
+    def with_caller_ids(self, ids: dict[str, str | None]) -> EmbeddingsRequest:
+        return msgspec.structs.replace(self, **ids)
 
 
 class SearchRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

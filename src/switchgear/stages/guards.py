@@ -17,7 +17,8 @@ class GuardsInStage(StageBase):
     # An MCP tool call's arguments leave for the tool's server like a prompt for a provider
     # (its result is screened by the MCP service: the pipeline does not wrap a whole answer).
     # Texts to classify may go to a route's model (`method: generate`): screened the same.
-    kinds = GENERATION_KINDS | {"mcp.tools.call", "classifications"}
+    # So are texts to embed: an upstream embedding model is data leaving like a prompt.
+    kinds = GENERATION_KINDS | {"mcp.tools.call", "classifications", "embeddings"}
 
     def __init__(self, guards: Guards) -> None:
         self.guards = guards
