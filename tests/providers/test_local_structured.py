@@ -225,3 +225,17 @@ def test_a_free_text_string_always_ends_so_the_answer_is_whole_json() -> None:
     assert bounded["essay"]["maxLength"] == 500
     assert bounded["tags"]["items"]["maxLength"] == MAX_UNBOUNDED_STRING
     assert "maxLength" not in schema["properties"]["note"]  # the caller's schema is not changed
+
+
+def test_strings_end_inside_free_form_values_and_schema_strings_alike(llama: Any) -> None:
+    """A looping model cannot run a string on inside an "any object" value either (there the
+    converter's own string rule writes it), nor in a string the schema leaves unbounded."""
+    from switchgear.providers.local_json_grammar import MAX_UNBOUNDED_STRING
+
+    free = Grammar(llama, {"type": "object", "properties": {"d": {"type": "object"}}})
+    note = Grammar(llama, {"type": "object", "properties": {"note": {"type": "string"}}})
+    fits, over = "j" * MAX_UNBOUNDED_STRING, "j" * (MAX_UNBOUNDED_STRING + 1)
+    assert free.accepts(json.dumps({"d": {"w": fits}}))
+    assert not free.accepts(json.dumps({"d": {"w": over}}))
+    assert note.accepts(json.dumps({"note": fits}))
+    assert not note.accepts(json.dumps({"note": over}))

@@ -49,7 +49,7 @@ def response_format_grammar(schema: dict[str, Any] | None, where: str) -> str:
     """GBNF for one JSON value that validates against `schema`; None: any JSON object
     (`json_object`). A schema the grammar cannot enforce gets a 400 naming its part."""
     checked = {"type": "object"} if schema is None else checked_schema(schema, where, _SUBJECT)
-    converter = schema_converter()
+    converter = schema_converter(bounded_strings=True)
     converter.visit(with_bounded_strings(checked), "")
     return str(converter.format_grammar())
 
@@ -75,9 +75,11 @@ def with_bounded_strings(schema: Any) -> Any:
     return out
 
 
-def schema_converter() -> Any:
+def schema_converter(bounded_strings: bool = False) -> Any:
     """A converter for checked schemas (local_json_schema.checked_schema): `visit` adds the
-    rules for one schema and returns its rule's name; several can share one grammar."""
+    rules for one schema and returns its rule's name; several can share one grammar.
+    `bounded_strings`: the strings of free-form values (an "any object" schema's) end within
+    MAX_UNBOUNDED_STRING characters too, like the schema's own (`with_bounded_strings`)."""
     from llama_cpp import llama_grammar
 
     # Untyped upstream code: subclassed through Any, so its methods are Any here too.
@@ -94,6 +96,9 @@ def schema_converter() -> Any:
         def _add_primitive(self, name: str, rule: Any) -> Any:
             if name in _EXACT:
                 rule = type(rule)(_EXACT[name], [])
+            elif name == "string" and bounded_strings:
+                bounded = f'"\\"" char{{0,{MAX_UNBOUNDED_STRING}}} "\\"" space'
+                rule = type(rule)(bounded, rule.deps)
             return super()._add_primitive(name, rule)
 
         def _format_literal(self, literal: str) -> str:
