@@ -239,3 +239,14 @@ def test_strings_end_inside_free_form_values_and_schema_strings_alike(llama: Any
     assert not free.accepts(json.dumps({"d": {"w": over}}))
     assert note.accepts(json.dumps({"note": fits}))
     assert not note.accepts(json.dumps({"note": over}))
+
+
+def test_a_pattern_with_unbounded_repetition_still_ends(llama: Any) -> None:
+    from switchgear.providers.local_json_grammar import MAX_UNBOUNDED_STRING, bounded_pattern
+
+    assert bounded_pattern("^[a-z+]+(-[a-z]*)?$") == (
+        f"^[a-z+]{{1,{MAX_UNBOUNDED_STRING}}}(-[a-z]{{0,{MAX_UNBOUNDED_STRING}}})?$"
+    )
+    word = Grammar(llama, {"type": "object", "properties": {"w": {"pattern": "^[a-z]+$"}}})
+    assert word.accepts(json.dumps({"w": "j" * MAX_UNBOUNDED_STRING}))
+    assert not word.accepts(json.dumps({"w": "j" * (MAX_UNBOUNDED_STRING + 1)}))

@@ -72,7 +72,25 @@ def with_bounded_strings(schema: Any) -> Any:
     free_text = not {"maxLength", "pattern", "format", "enum", "const"} & set(schema)
     if schema.get("type") == "string" and free_text:
         out["maxLength"] = max(MAX_UNBOUNDED_STRING, int(schema.get("minLength", 0)))
+    if isinstance(schema.get("pattern"), str):
+        out["pattern"] = bounded_pattern(schema["pattern"])
     return out
+
+
+def bounded_pattern(pattern: str) -> str:
+    """The pattern with each `+` and `*` outside a character class bounded to
+    MAX_UNBOUNDED_STRING repetitions: every match of it is still a match of the original.
+    (Checked patterns hold no escapes: local_json_schema._checked_pattern.)"""
+    out, in_class = [], False
+    for char in pattern:
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif not in_class and char in "+*":
+            char = f"{{{1 if char == '+' else 0},{MAX_UNBOUNDED_STRING}}}"
+        out.append(char)
+    return "".join(out)
 
 
 def schema_converter(bounded_strings: bool = False) -> Any:
