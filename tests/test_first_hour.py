@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.examples.blueprint import sh_commands
 from tests.fakes.behaviour import FakeBehaviour
 from tests.fakes.openai_server import create_openai_fake
 from tests.fakes.serve import run_fake
@@ -45,23 +46,7 @@ trap 'if [ -n "${GW_PID:-}" ]; then kill "$GW_PID"; fi' EXIT
 
 def first_hour_commands() -> list[str]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Your first hour", 1)[1].split("\n## ", 1)[0]
-    commands: list[str] = []
-    for block in re.findall(r"```sh\n(.*?)```", section, re.S):
-        lines = block.splitlines()
-        while lines:
-            command = lines.pop(0)
-            heredoc = re.search(r"<<'(\w+)'", command)
-            while command.endswith("\\") or heredoc:
-                if not lines:
-                    break
-                line = lines.pop(0)
-                command += "\n" + line
-                if heredoc and line == heredoc.group(1):
-                    heredoc = None
-            if command.strip():
-                commands.append(command)
-    return commands
+    return sh_commands(readme.split("## Your first hour", 1)[1].split("\n## ", 1)[0])
 
 
 def as_run_by_the_test(command: str, port: int, ollama: str) -> str:
