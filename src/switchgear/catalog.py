@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchgear.config import Config
+from switchgear.embeddings.local import LOCAL_KIND
 from switchgear.knowledge.config import EmbeddingConfig
 from switchgear.providers.config import ModelConfig
 from switchgear.routing.router import Router, visible
@@ -72,6 +73,8 @@ class Catalog:
     def listing(self, may_use: MayUse) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []
         for target in self.router.targets:
+            if target.provider_kind == LOCAL_KIND:
+                continue  # a built-in embedder: listed with its details among the extras
             if visible(target, may_use):
                 entries.append(self._model(target))
                 entries += [

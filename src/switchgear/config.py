@@ -316,7 +316,10 @@ def _check_plugin_names(config: Config, file: Path, located: _Located) -> None:
 
 
 def _check_routes(config: Config, file: Path, located: _Located) -> None:
+    from switchgear.embeddings.local import builtin_names
+
     model_names = {m.id for m in config.models} | {a for m in config.models for a in m.aliases}
+    model_names |= builtin_names(config.knowledge.embedding)  # a route may list them too
     for name, route in config.routes.items():
         if name in model_names:
             raise _error_at(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from switchgear.catalog import build_catalog
 from switchgear.config import EMBEDDED, Config, ModelConfig, plugin_problems
+from switchgear.embeddings.local import builtin_targets
 from switchgear.governance.budgets import BudgetBook, MemorySpend, RedisSpend, SpendCounter
 from switchgear.governance.governor import Governor
 from switchgear.governance.keys import KeyRing
@@ -64,6 +65,11 @@ class Gateway:
                 ).build(ProviderSetup(model.id, model=model))
         created = int(time.time())
         targets = [self._target(m, created) for m in config.models]
+        # The built-in embedders are targets too (routes and policies see them); a configured
+        # model of the same name takes the name.
+        taken = {name for t in targets for name in (t.model_id, *t.aliases)}
+        builtin = builtin_targets(config.knowledge.embedding, created)
+        targets += [t for t in builtin if not {t.model_id, *t.aliases} & taken]
         self.router = Router(targets, config.routes, config.resilience)
         self.store = open_store(config.resolved_database_url(), config.resolved_data_dir())
         self.ledger = LedgerWriter(self.store)

@@ -28,11 +28,12 @@ WHERE = "response_format.json_schema.schema"
 class Grammar:
     """A response_format grammar, asked whether it accepts a whole answer."""
 
-    def __init__(self, llama: Any, schema: dict[str, Any]) -> None:
+    def __init__(self, llama: Any, schema: dict[str, Any], max_tokens: int | None = None) -> None:
         from llama_cpp.llama_grammar import LlamaGrammar
 
         self.llama = llama
-        self.grammar = LlamaGrammar.from_string(response_format_grammar(schema, WHERE), False)
+        text = response_format_grammar(schema, WHERE, max_tokens)
+        self.grammar = LlamaGrammar.from_string(text, False)
 
     def accepts(self, answer: str) -> bool:
         import llama_cpp
@@ -207,7 +208,7 @@ def test_a_schema_keyword_the_grammar_cannot_enforce_gets_a_400(gateway: Gateway
 def test_a_free_text_string_always_ends_so_the_answer_is_whole_json() -> None:
     """A looping model cannot run a string on until `max_tokens` cuts the JSON: free text is
     bounded, a string the schema bounds keeps its own bound, tool arguments are untouched."""
-    from switchgear.providers.local_json_grammar import MAX_UNBOUNDED_STRING, with_bounded_strings
+    from switchgear.providers.local_json_bounds import MAX_UNBOUNDED_STRING, with_bounded_strings
 
     schema = {
         "type": "object",
@@ -230,7 +231,7 @@ def test_a_free_text_string_always_ends_so_the_answer_is_whole_json() -> None:
 def test_strings_end_inside_free_form_values_and_schema_strings_alike(llama: Any) -> None:
     """A looping model cannot run a string on inside an "any object" value either (there the
     converter's own string rule writes it), nor in a string the schema leaves unbounded."""
-    from switchgear.providers.local_json_grammar import MAX_UNBOUNDED_STRING
+    from switchgear.providers.local_json_bounds import MAX_UNBOUNDED_STRING
 
     free = Grammar(llama, {"type": "object", "properties": {"d": {"type": "object"}}})
     note = Grammar(llama, {"type": "object", "properties": {"note": {"type": "string"}}})
@@ -242,7 +243,7 @@ def test_strings_end_inside_free_form_values_and_schema_strings_alike(llama: Any
 
 
 def test_a_pattern_with_unbounded_repetition_still_ends(llama: Any) -> None:
-    from switchgear.providers.local_json_grammar import MAX_UNBOUNDED_STRING, bounded_pattern
+    from switchgear.providers.local_json_bounds import MAX_UNBOUNDED_STRING, bounded_pattern
 
     assert bounded_pattern("^[a-z+]+(-[a-z]*)?$") == (
         f"^[a-z+]{{1,{MAX_UNBOUNDED_STRING}}}(-[a-z]{{0,{MAX_UNBOUNDED_STRING}}})?$"
@@ -250,3 +251,21 @@ def test_a_pattern_with_unbounded_repetition_still_ends(llama: Any) -> None:
     word = Grammar(llama, {"type": "object", "properties": {"w": {"pattern": "^[a-z]+$"}}})
     assert word.accepts(json.dumps({"w": "j" * MAX_UNBOUNDED_STRING}))
     assert not word.accepts(json.dumps({"w": "j" * (MAX_UNBOUNDED_STRING + 1)}))
+
+
+def test_many_strings_share_the_answers_budget_so_it_still_ends_as_json(llama: Any) -> None:
+    """With a small `max_tokens` and many strings, each string is bounded shorter, so that
+    all of them together cannot run the answer past its budget; one string keeps the most."""
+    from switchgear.providers.local_json_bounds import MAX_UNBOUNDED_STRING
+
+    item = {"type": "object", "properties": {"w": {"pattern": "^[a-z]+(-[a-z]+)?$"}}}
+    many = {"type": "object", "properties": {"list": {"type": "array", "items": item,
+                                                         "maxItems": 3}}}  # fmt: skip
+    grammar = Grammar(llama, many, max_tokens=120)
+    # 3 items x 2 repetitions = 6 open strings in 120 tokens (at 2 characters a token, half
+    # of them for strings): 20 characters each.
+    assert grammar.accepts(json.dumps({"list": [{"w": "j" * 20 + "-" + "k" * 20}] * 3}))
+    assert not grammar.accepts(json.dumps({"list": [{"w": "j" * 21}]}))
+    one = {"type": "object", "properties": {"note": {"type": "string"}}}
+    roomy = Grammar(llama, one, max_tokens=800)
+    assert roomy.accepts(json.dumps({"note": "j" * MAX_UNBOUNDED_STRING}))

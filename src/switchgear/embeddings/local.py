@@ -19,6 +19,7 @@ MULTILINGUAL = "multilingual-e5-small-q4"
 # The id each built-in answers to at /v1/embeddings (its model name is accepted too).
 SERVED_NAMES = {MINILM: "all-minilm-l6-v2", MULTILINGUAL: "multilingual-embed"}
 LOCAL_KIND = "local_embedder"
+LOCAL_DIMENSIONS = 384  # both built-ins' only size (neither is Matryoshka-trained)
 
 
 class InProcessEmbedder:
@@ -55,12 +56,10 @@ class LocalEmbedders:
         self._indexed = indexed
         self._lock = threading.Lock()
         self._others: dict[str, Embedder] = {}
-        provider = InProcessEmbedder()
         self.models: dict[str, LocalModel] = {}
-        for model, default_name in SERVED_NAMES.items():
-            served = config.served_as if model == config.model else default_name
-            local = LocalModel(served, model, _target(served, model, provider, created))
-            self.models[served] = self.models[model] = local
+        for target in builtin_targets(config, created):
+            local = LocalModel(target.model_id, target.upstream_model, target)
+            self.models[local.served_as] = self.models[local.model] = local
 
     def find(self, name: str) -> LocalModel | None:
         return self.models.get(name)
@@ -79,6 +78,22 @@ class LocalEmbedders:
                 found = create_embedder(local.model, c.batch_size, c.threads, c.max_tokens)
                 self._others[local.model] = found
             return found
+
+
+def builtin_targets(config: EmbeddingConfig, created: int) -> list[Target]:
+    """The built-in embedders as the router's targets: a route may list them (a fallback for
+    an upstream embedding model) and the registry's policies apply to them as to any model."""
+    provider = InProcessEmbedder()
+    return [
+        _target(config.served_as if model == config.model else default_name, model, provider,
+                created)
+        for model, default_name in SERVED_NAMES.items()
+    ]  # fmt: skip
+
+
+def builtin_names(config: EmbeddingConfig) -> set[str]:
+    """Every name the built-in embedders answer to (served names and model names)."""
+    return {name for t in builtin_targets(config, 0) for name in (t.model_id, *t.aliases)}
 
 
 def _target(served: str, model: str, provider: InProcessEmbedder, created: int) -> Target:

@@ -1,8 +1,8 @@
-"""The provider step of `/v1/embeddings`: a built-in embedder answers in-process; any other name
-resolves through the router (models, aliases, routes) to upstream embedding models
-(`models[].kind: embedding`), tried in order with the chat path's retries, breaker and
-failover (`routing.failover`). The trip has passed auth and guards.in already; the ledger
-row names the model that answered (`trip.target`)."""
+"""The provider step of `/v1/embeddings`. The route stage has resolved the name (models,
+aliases, routes) to targets under the registry's policies; a built-in embedder answers
+in-process, an upstream embedding model (`models[].kind: embedding`) over its wire, tried in
+order with the chat path's retries, breaker and failover (`routing.failover`), so a route may
+fall back from one to the other. The ledger row names the model that answered."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import asyncio
 import dataclasses
 from typing import Any
 
-from switchgear.embeddings.local import LocalEmbedders, LocalModel
+from switchgear.embeddings.local import LOCAL_DIMENSIONS, LocalEmbedders, LocalModel
 from switchgear.knowledge.embeddings_api import embeddings_body, validated_input
 from switchgear.providers.base import DeltaStream, EmbeddingProvider
 from switchgear.providers.config import ModelConfig
 from switchgear.routing.failover import start_first_healthy
-from switchgear.routing.router import Needs, RoutePlan, Router
+from switchgear.routing.router import RoutePlan, Router
 from switchgear.routing.target import Target
 from switchgear.schema.errors import InvalidRequest
 from switchgear.schema.generation import Delta
@@ -33,13 +33,31 @@ class EmbeddingService:
         self.local = local
 
     async def serve(self, trip: Trip) -> dict[str, Any]:
+        """The route stage planned the targets (its policies applied); the first healthy
+        one that embeds answers, with the chat path's retries, breaker and failover."""
         request: EmbeddingsRequest = trip.request
-        local = self.local.find(request.model)
-        if local is not None:
-            trip.route, trip.target = local.served_as, local.target
-            body = await asyncio.to_thread(self._embed_locally, request, local)
-        else:
-            body = await self._embed_upstream(trip, request)
+        assert trip.plan is not None, "the route stage plans every embeddings request"
+        validated_input(request)  # a bad input is the caller's fault: no target is asked
+        plan = trip.plan = dataclasses.replace(trip.plan, targets=self._targets(trip.plan, request))
+        wire = _wire_body(request)
+        answers: dict[str, dict[str, Any]] = {}
+
+        async def ask(target: Target) -> DeltaStream:
+            local = self.local.find(target.model_id)
+            if local is not None:
+                body = await asyncio.to_thread(self._embed_locally, request, local)
+            else:
+                provider: EmbeddingProvider = target.provider  # type: ignore[assignment]
+                body = await provider.embeddings(target.upstream_model, wire)
+                body["model"] = target.model_id  # the served model, as for a local one
+            answers[target.model_id] = body
+            yield Delta(finish_reason="stop")  # the failover's sign that this target answered
+
+        started = await start_first_healthy(
+            plan, ask, self.router.health, self.router.resilience, trip.attempts, whole=True
+        )
+        trip.target = started.target
+        body = answers[started.target.model_id]
         usage = body.get("usage")
         prompt_tokens = usage.get("prompt_tokens") if isinstance(usage, dict) else None
         trip.prompt_tokens = prompt_tokens if isinstance(prompt_tokens, int) else 0
@@ -48,40 +66,21 @@ class EmbeddingService:
     def _embed_locally(self, request: EmbeddingsRequest, local: LocalModel) -> dict[str, Any]:
         return embeddings_body(request, self.local.embedder(local), local.served_as)
 
-    async def _embed_upstream(self, trip: Trip, request: EmbeddingsRequest) -> dict[str, Any]:
-        guarded = trip.guarded
-        needs = Needs(
-            prompt_tokens=trip.prompt_estimate,
-            personal_data=guarded is not None and guarded.found_personal_data,
-            self_hosted_only=guarded is not None and guarded.route_local,
+    def _embeds(self, target: Target) -> bool:
+        local = self.local.find(target.model_id) is not None
+        return local or (
+            target.model_id in self.upstream and hasattr(target.provider, "embeddings")
         )
-        plan = self.router.select_route(request.model, needs)  # 404 for an unknown name
-        trip.route = plan.name
-        validated_input(request)  # a bad input is the caller's fault: no upstream is asked
-        plan = trip.plan = dataclasses.replace(plan, targets=self._targets(plan, request))
-        wire = _wire_body(request)
-        answers: dict[str, dict[str, Any]] = {}
 
-        async def ask(target: Target) -> DeltaStream:
-            provider: EmbeddingProvider = target.provider  # type: ignore[assignment]
-            answers[target.model_id] = await provider.embeddings(target.upstream_model, wire)
-            yield Delta(finish_reason="stop")  # the failover's sign that this target answered
-
-        started = await start_first_healthy(
-            plan, ask, self.router.health, self.router.resilience, trip.attempts, whole=True
-        )
-        trip.target = started.target
-        body = answers[started.target.model_id]
-        body["model"] = started.target.model_id  # the served model, as for a local one
-        return body
+    def _sized(self, target: Target, dimensions: int) -> bool:
+        """Whether `target` answers with `dimensions` (a built-in: its own size only)."""
+        if self.local.find(target.model_id) is not None:
+            return dimensions == LOCAL_DIMENSIONS
+        return self.upstream[target.model_id].supports_dimensions
 
     def _targets(self, plan: RoutePlan, request: EmbeddingsRequest) -> list[Target]:
         """The plan's embedding models; with `dimensions`, only those that take it."""
-        targets = [
-            t
-            for t in plan.targets
-            if t.model_id in self.upstream and hasattr(t.provider, "embeddings")
-        ]
+        targets = [t for t in plan.targets if self._embeds(t)]
         if not targets:
             raise InvalidRequest(
                 f"`{request.model}` is not an embedding model: it serves chat and text "
@@ -90,9 +89,10 @@ class EmbeddingService:
                 param="model",
                 code="not_an_embedding_model",
             )
-        if request.dimensions is None:
-            return targets
-        sized = [t for t in targets if self.upstream[t.model_id].supports_dimensions]
+        only_builtin = len(targets) == 1 and self.local.find(targets[0].model_id) is not None
+        if request.dimensions is None or only_builtin:
+            return targets  # one built-in: its own message says which sizes it has
+        sized = [t for t in targets if self._sized(t, request.dimensions)]
         if not sized:
             raise InvalidRequest(
                 f"`dimensions` is not supported by `{request.model}` (its models do not say "

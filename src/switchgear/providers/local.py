@@ -215,10 +215,15 @@ class LocalProvider(ChatAndText):
             schema = None
         else:
             return None
+        # Its strings are bounded to fit the answer's budget: the room the context leaves
+        # when the request sets none (an upper bound: the prompt is not tokenized yet).
+        budget = request.output_limit() or self.context_window
         # Keyed on the schema as given, unsorted: its property order is the answer's.
-        key = "" if schema is None else json.dumps(schema)
+        key = f"{budget}:" + ("" if schema is None else json.dumps(schema))
         return self._cached_grammar(
-            key, lambda: response_format_grammar(schema, _SCHEMA_PARAM), "response_format"
+            key,
+            lambda: response_format_grammar(schema, _SCHEMA_PARAM, budget),
+            "response_format",
         )
 
     def _cached_grammar(self, key: str, build: Callable[[], str], param: str) -> Any:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from switchgear.providers.local_json_bounds import string_bound, with_bounded_strings
 from switchgear.providers.local_json_schema import checked_schema
 from switchgear.providers.local_tool_numbers import bounded, numeric_rule
 
@@ -45,59 +46,27 @@ DATE = (
 )
 
 
-def response_format_grammar(schema: dict[str, Any] | None, where: str) -> str:
+def response_format_grammar(
+    schema: dict[str, Any] | None, where: str, max_tokens: int | None = None
+) -> str:
     """GBNF for one JSON value that validates against `schema`; None: any JSON object
-    (`json_object`). A schema the grammar cannot enforce gets a 400 naming its part."""
+    (`json_object`). A schema the grammar cannot enforce gets a 400 naming its part. Its
+    unbounded strings end so that the answer fits in `max_tokens` (local_json_bounds.py)."""
     checked = {"type": "object"} if schema is None else checked_schema(schema, where, _SUBJECT)
-    converter = schema_converter(bounded_strings=True)
-    converter.visit(with_bounded_strings(checked), "")
+    bound = string_bound(checked, max_tokens)
+    converter = schema_converter(string_limit=bound)
+    converter.visit(with_bounded_strings(checked, bound), "")
     return str(converter.format_grammar())
 
 
 _SUBJECT = "JSON schema in response_format"
-# A small model can loop inside a string until `max_tokens` cuts the answer, which is then
-# not JSON (7 of 200 answers in bench/structured before this bound, all of them so). A string
-# the schema leaves unbounded ends by this many characters: still valid, always complete.
-# Tool arguments are not bounded (a file's content may be long).
-MAX_UNBOUNDED_STRING = 200
 
 
-def with_bounded_strings(schema: Any) -> Any:
-    """A copy of a checked schema in which every free-text string has a `maxLength`."""
-    if isinstance(schema, list):
-        return [with_bounded_strings(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {key: with_bounded_strings(value) for key, value in schema.items()}
-    free_text = not {"maxLength", "pattern", "format", "enum", "const"} & set(schema)
-    if schema.get("type") == "string" and free_text:
-        out["maxLength"] = max(MAX_UNBOUNDED_STRING, int(schema.get("minLength", 0)))
-    if isinstance(schema.get("pattern"), str):
-        out["pattern"] = bounded_pattern(schema["pattern"])
-    return out
-
-
-def bounded_pattern(pattern: str) -> str:
-    """The pattern with each `+` and `*` outside a character class bounded to
-    MAX_UNBOUNDED_STRING repetitions: every match of it is still a match of the original.
-    (Checked patterns hold no escapes: local_json_schema._checked_pattern.)"""
-    out, in_class = [], False
-    for char in pattern:
-        if char == "[":
-            in_class = True
-        elif char == "]":
-            in_class = False
-        elif not in_class and char in "+*":
-            char = f"{{{1 if char == '+' else 0},{MAX_UNBOUNDED_STRING}}}"
-        out.append(char)
-    return "".join(out)
-
-
-def schema_converter(bounded_strings: bool = False) -> Any:
+def schema_converter(string_limit: int | None = None) -> Any:
     """A converter for checked schemas (local_json_schema.checked_schema): `visit` adds the
     rules for one schema and returns its rule's name; several can share one grammar.
-    `bounded_strings`: the strings of free-form values (an "any object" schema's) end within
-    MAX_UNBOUNDED_STRING characters too, like the schema's own (`with_bounded_strings`)."""
+    `string_limit`: the strings of free-form values (an "any object" schema's) end within
+    that many characters too, like the schema's own (`with_bounded_strings`)."""
     from llama_cpp import llama_grammar
 
     # Untyped upstream code: subclassed through Any, so its methods are Any here too.
@@ -114,8 +83,8 @@ def schema_converter(bounded_strings: bool = False) -> Any:
         def _add_primitive(self, name: str, rule: Any) -> Any:
             if name in _EXACT:
                 rule = type(rule)(_EXACT[name], [])
-            elif name == "string" and bounded_strings:
-                bounded = f'"\\"" char{{0,{MAX_UNBOUNDED_STRING}}} "\\"" space'
+            elif name == "string" and string_limit is not None:
+                bounded = f'"\\"" char{{0,{string_limit}}} "\\"" space'
                 rule = type(rule)(bounded, rule.deps)
             return super()._add_primitive(name, rule)
 

@@ -58,7 +58,10 @@ def served_languages(models: list[ModelConfig]) -> dict[str, frozenset[str]]:
 
 class RouteStage(StageBase):
     name = "route"
-    kinds = GENERATION_KINDS
+    # Embeddings are routed too: to upstream embedding models and the built-in ones, under
+    # the same registry policies (a team kept off external models is kept off external
+    # embedding models as well).
+    kinds = GENERATION_KINDS | {"embeddings"}
 
     def __init__(
         self,
@@ -75,7 +78,8 @@ class RouteStage(StageBase):
     async def _language(self, trip: Trip) -> str | None:
         """Detected only for a route that routes by language: no other request pays for it."""
         route = self.router.routes.get(trip.model)
-        if route is None or route.require.language is None:
+        generation = trip.request.kind in GENERATION_KINDS
+        if route is None or route.require.language is None or not generation:
             return None
         if not self.detector.loaded:  # the first such request reads the model off the loop
             await asyncio.to_thread(self.detector.load)
