@@ -271,10 +271,10 @@ models:
   - {{id: ext, provider: api, upstream_model: gpt-4o-mini}}
   - {{id: own, provider: inhouse, upstream_model: llama-3-8b}}
 routes:
-  pseudonymize: {{targets: [ext]}}
-  redact: {{targets: [ext]}}
-  block: {{targets: [ext]}}
-  route_local: {{targets: [ext, own]}}
+  pseudonymize: {{targets: [ext], feed: {{fields: [type, note, reporter]}}}}
+  redact: {{targets: [ext], feed: {{fields: [type, note, reporter]}}}}
+  block: {{targets: [ext], feed: {{fields: [type, note, reporter]}}}}
+  route_local: {{targets: [ext, own], feed: {{fields: [type, note, reporter]}}}}
   moderated: {{targets: [ext]}}
 guards:
   routes: {{pseudonymize: pseudonymize, redact: redact, block: block, route_local: route_local,
@@ -434,3 +434,30 @@ def test_the_same_user_is_the_same_stand_in_upstream(
         ).raise_for_status()
     sent = [r["json"]["user"] for r in external.requests]
     assert sent[0] == sent[1] and sent[0].startswith("u-") and IN_USER not in sent[0]
+
+
+@pytest.mark.parametrize("action", ["pseudonymize", "redact", "block", "route_local"])
+def test_personal_data_in_feed_events_never_leaves(
+    gateway: GatewayProcess, fakes: tuple[FakeBehaviour, FakeBehaviour], action: str
+) -> None:
+    """The feed door (NDJSON in, server-sent events out): each commentary is a trip of its
+    own, so an event's fields meet the same guards as a chat message."""
+    from tests.feeds.feed_client import feed, lines_of
+
+    external, inhouse = fakes
+    event = {"id": "e1", "type": "complaint", "note": ASKED, "reporter": IN_USER}
+    call = feed(gateway.base_url, action, lines_of(event))
+    assert call.done, call.messages
+    sent_out = "\n".join(r["body"] for r in external.requests)
+    assert [v for v in (ASKED_EMAIL, ASKED_IBAN, IN_USER) if v in sent_out] == []
+    if action == "block":
+        refused = call.of_type("error")
+        assert refused and refused[0]["error"]["code"] == "pii_blocked", call.messages
+        assert external.requests == [] and inhouse.requests == []
+    elif action == "route_local":
+        assert external.requests == [] and len(inhouse.requests) == 1
+    else:
+        assert len(external.requests) == 1 and call.of_type("event_done")
+        if action == "pseudonymize":  # the echo comes back with the caller's own values
+            assert ASKED_EMAIL in call.text_of("e1") and "<EMAIL_" not in call.text_of("e1")
+
