@@ -460,4 +460,3 @@ def test_personal_data_in_feed_events_never_leaves(
         assert len(external.requests) == 1 and call.of_type("event_done")
         if action == "pseudonymize":  # the echo comes back with the caller's own values
             assert ASKED_EMAIL in call.text_of("e1") and "<EMAIL_" not in call.text_of("e1")
-
