@@ -22,6 +22,7 @@ LEDGER = [
     "ledger.m003_stored_responses",
     "ledger.m004_prompt_templates",
     "ledger.m005_stored_content",
+    "ledger.m006_batches",
 ]
 KNOWLEDGE = ["knowledge.m001_tables"]
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import yaml
 
+from switchgear.batch.config import BatchConfig
 from switchgear.classify.config import problems as classify_problems
 from switchgear.config_types import ANY_KEY, enum_message, fill_dict_keys
 from switchgear.governance.config import GovernanceConfig
@@ -104,6 +105,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     mcp: McpConfig = msgspec.field(default_factory=McpConfig)  # see mcp/config.py
     responses: ResponsesConfig = msgspec.field(default_factory=ResponsesConfig)
     templates: dict[str, TemplateConfig] = {}  # prompt templates (see templates/config.py)
+    batch: BatchConfig = msgspec.field(default_factory=BatchConfig)  # see batch/config.py
     source: str = "<defaults>"
 
     def resolved_database_url(self) -> str | None:

@@ -8,6 +8,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from switchgear.batch.build import build_batches
 from switchgear.catalog import build_catalog
 from switchgear.config import EMBEDDED, Config, ModelConfig, plugin_problems
 from switchgear.embeddings.local import builtin_targets
@@ -111,10 +112,19 @@ class Gateway:
         self.mcp = McpService(config.mcp, self.guards, lambda request: self.pipeline.run(request))
         retention_s = config.responses.retention_days * 86400
         self.responses = ResponseStore(self.store, retention_s)
+        # Files and batches: each line of a batch is a trip of its own (door `batch.<kind>`).
+        batch_services, self.batches = build_batches(
+            config,
+            self.store,
+            self.governor.keys,
+            lambda *args: self.pipeline.run(*args),
+            lambda endpoint, error: self.pipeline.record_rejected(endpoint, error),
+        )
         table = {
             **services.table(),
             **self.mcp.services(),
             **ResponseServices(self.responses).table(),
+            **batch_services.table(),
         }
         self.pipeline = Pipeline(stages, self.router, table)
         self._refresher: asyncio.Task[None] | None = None
@@ -205,6 +215,7 @@ class Gateway:
         else:
             log.warning("no API keys configured: the gateway is open to loopback callers only")
         self._refresher = asyncio.get_running_loop().create_task(self._refresh_keys())
+        await self.batches.start()  # picks up batches a previous process left unfinished
 
     async def _refresh_keys(self) -> None:
         """Keys created or revoked through another replica reach this one within seconds."""
@@ -223,6 +234,7 @@ class Gateway:
         clean shutdown loses no row."""
         if self._refresher is not None:
             self._refresher.cancel()
+        await self.batches.stop()  # lines in flight stay pending, for the next start
         await self.pipeline.drain()
         await self.mcp.stop()
         for provider in self.providers.values():

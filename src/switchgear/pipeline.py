@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchgear.providers.base import DeltaStream
 from switchgear.routing.failover import start_first_healthy
@@ -33,6 +33,9 @@ from switchgear.schema.kinds import GENERATION_KINDS, InternalCall, Unreadable
 from switchgear.schema.requests import CompletionRequest, TextPrompt
 from switchgear.stages.base import Stage, StageBase
 from switchgear.trip import CURRENT_TRIP, Answer, Trip
+
+if TYPE_CHECKING:
+    from switchgear.governance.keys import Identity
 
 log = logging.getLogger("switchgear")
 
@@ -80,15 +83,22 @@ class Pipeline:
             self._by_kind[kind] = found
         return found
 
-    async def run(self, request: Any, secret: str | None = None, door: str | None = None) -> Answer:
+    async def run(
+        self,
+        request: Any,
+        secret: str | None = None,
+        door: str | None = None,
+        caller: Identity | None = None,
+    ) -> Answer:
         """One trip. Raises `GatewayError` (already ledgered) when the request is refused or no
         target produced a first delta. `door` names the wire a translated request came in by
         (`anthropic.messages`, `responses`) for the ledger and the metrics; the stages see
-        only the request's kind."""
+        only the request's kind. `caller`: who is calling, where no secret came with the
+        request (a batch's line runs as the key that created the batch)."""
         internal = isinstance(request, InternalCall)
         parent = CURRENT_TRIP.get() if internal else None
         endpoint = f"internal.{request.purpose}" if internal else door or request.kind
-        trip = Trip(request, secret, endpoint, parent=parent)
+        trip = Trip(request, secret, endpoint, parent=parent, caller=caller)
         stages = self.stages_for(request.kind)
         token = CURRENT_TRIP.set(trip)
         try:

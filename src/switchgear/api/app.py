@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from switchgear.api import (
     admin_routes,
     anthropic_routes,
+    batch_routes,
     feed_routes,
     knowledge_routes,
     openai_routes,
@@ -60,6 +61,7 @@ def create_routes_app(gateway: Gateway) -> Starlette:
             *admin_routes.ROUTES,
             *knowledge_routes.ROUTES,
             *feed_routes.ROUTES,
+            *batch_routes.ROUTES,
             *openapi.ROUTES,
             *(mcp_door.routes if mcp_door else []),
         ],

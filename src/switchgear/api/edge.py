@@ -7,7 +7,8 @@ DNS-rebinding attacks on a gateway that trusts loopback callers (the default, ke
   gateway itself, or that the browser marks `Sec-Fetch-Site: cross-site`, is refused;
 - /v1 answers another origin only if the operator listed it in `server.cors_origins`;
 - bodies sent to the admin API must be JSON (a form post cannot be dressed up as one), and
-  /v1 takes JSON (or what `curl -d` sends), never `text/plain` or a multipart form.
+  /v1 takes JSON (or what `curl -d` sends), never `text/plain` or a multipart form, except
+  a file upload to /v1/files that no other site started.
 
 Everything refused here gets the same OpenAI-shaped JSON error as the rest of the API.
 """
@@ -31,7 +32,9 @@ _JSON = "application/json"
 # NDJSON for event feeds (/v1/feeds): no form or simple cross-site request can send it.
 _V1_TYPES = frozenset({"", _JSON, "application/x-www-form-urlencoded", "application/x-ndjson"})
 # Admin bodies: JSON, and multipart for document uploads (only from the gateway's own origin).
-_ADMIN_TYPES = frozenset({"", _JSON, "multipart/form-data"})
+_MULTIPART = "multipart/form-data"
+_ADMIN_TYPES = frozenset({"", _JSON, _MULTIPART})
+_CROSS = ("cross-site", "same-site")  # `Sec-Fetch-Site` of a request another site started
 
 
 class Refused(GatewayError):
@@ -112,7 +115,7 @@ class EdgeGuard:
             )
         admin = path.startswith(_ADMIN_PREFIXES)
         foreign = bool(origin) and not _same_origin(origin, host)
-        if admin and (foreign or fetch_site in ("cross-site", "same-site")):
+        if admin and (foreign or fetch_site in _CROSS):
             return Refused(
                 "The admin API does not answer requests from other sites.",
                 code="cross_origin_refused",
@@ -124,6 +127,11 @@ class EdgeGuard:
             )
         if scope["method"] in _BODY_METHODS:
             accepted = _ADMIN_TYPES if admin else _V1_TYPES
+            # File uploads (the SDKs send multipart) from anything but a cross-site page: a
+            # form can post multipart across sites, and a browser says when it does.
+            uploading = path == "/v1/files" and not foreign and fetch_site not in _CROSS
+            if uploading and content_type == _MULTIPART:
+                return None
             if content_type not in accepted:
                 return InvalidRequest(
                     f"Unsupported content type `{content_type[:100]}`; send "

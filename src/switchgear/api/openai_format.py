@@ -17,7 +17,7 @@ import msgspec
 
 from switchgear.api.sse import DONE, sse_event
 from switchgear.knowledge.cite import citations_body
-from switchgear.schema.errors import GatewayError
+from switchgear.schema.errors import GatewayError, InvalidRequest
 from switchgear.schema.generation import Delta, LogprobGate, TokenLogprob, ToolCallDelta
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 from switchgear.trip import Answer
@@ -290,3 +290,14 @@ async def text_chunks(
     if include_usage:
         yield sse_event(_encode({**base, "choices": [], "usage": answer.usage().as_dict()}))
     yield DONE
+
+
+def echo_prefixes(request: CompletionRequest) -> list[str] | None:
+    if not request.echo:
+        return None
+    prompt = request.prompt
+    if isinstance(prompt, str):
+        return [prompt]
+    if all(isinstance(p, str) for p in prompt):
+        return [str(p) for p in prompt]
+    raise InvalidRequest("`echo` is supported for text prompts only.", param="echo")

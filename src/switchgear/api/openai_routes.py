@@ -18,11 +18,12 @@ from switchgear.api.openai_format import (
     chat_chunks,
     chat_completion_body,
     collect,
+    echo_prefixes,
     text_chunks,
     text_completion_body,
 )
 from switchgear.api.sse import EventStreamResponse
-from switchgear.schema.errors import ClientDisconnected, GatewayError, InvalidRequest
+from switchgear.schema.errors import ClientDisconnected, GatewayError
 from switchgear.schema.kinds import (
     ClassificationRequest,
     EmbeddingsRequest,
@@ -112,7 +113,7 @@ async def _chat_with_mcp(request: Request, chat: ChatCompletionRequest) -> Respo
 async def completions(request: Request) -> Response:
     gateway = gateway_of(request)
     text = await read_request(request, gateway, CompletionRequest, "completions")
-    echo = _echo_prefixes(text)
+    echo = echo_prefixes(text)
     try:
         if text.stream:
             answer = await unless_disconnected(
@@ -130,17 +131,6 @@ async def completions(request: Request) -> Response:
         return await unless_disconnected(request.receive, complete())
     except ClientDisconnected:
         return CLIENT_CLOSED
-
-
-def _echo_prefixes(request: CompletionRequest) -> list[str] | None:
-    if not request.echo:
-        return None
-    prompt = request.prompt
-    if isinstance(prompt, str):
-        return [prompt]
-    if all(isinstance(p, str) for p in prompt):
-        return [str(p) for p in prompt]
-    raise InvalidRequest("`echo` is supported for text prompts only.", param="echo")
 
 
 async def list_models(request: Request) -> Response:

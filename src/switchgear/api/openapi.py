@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from switchgear.schema.admin import CollectionSpec, KeySpec
 from switchgear.schema.anthropic import CountTokensRequest, MessagesRequest
+from switchgear.schema.batches import BatchCreate
 from switchgear.schema.kinds import (
     ClassificationRequest,
     EmbeddingsRequest,
@@ -44,6 +45,16 @@ OPERATIONS: list[tuple[str, str, type | None, str]] = [
     ("/v1/responses/{response_id}/input_items", "get", None, "A stored response's input"),
     ("/v1/messages", "post", MessagesRequest, "Create a message (Anthropic Messages API)"),
     ("/v1/messages/count_tokens", "post", CountTokensRequest, "Count a prompt's tokens"),
+    # multipart/form-data: `file` (JSONL, one request a line) and `purpose: batch`
+    ("/v1/files", "post", None, "Upload a file (OpenAI Files API)"),
+    ("/v1/files", "get", None, "The caller's files"),
+    ("/v1/files/{file_id}", "get", None, "One file"),
+    ("/v1/files/{file_id}", "delete", None, "Delete a file"),
+    ("/v1/files/{file_id}/content", "get", None, "A file's content"),
+    ("/v1/batches", "post", BatchCreate, "Create a batch (OpenAI Batch API)"),
+    ("/v1/batches", "get", None, "The caller's batches"),
+    ("/v1/batches/{batch_id}", "get", None, "One batch"),
+    ("/v1/batches/{batch_id}/cancel", "post", None, "Cancel a batch"),
     ("/v1/models", "get", None, "Models this caller may use"),
     ("/v1/models/{model}", "get", None, "One model"),
     ("/admin/keys", "post", KeySpec, "Create a virtual key (shown once)"),

@@ -46,6 +46,7 @@ class Identity:
 
 
 ANONYMOUS = Identity(None, "anonymous", None, None, (), None, (), {}, {})
+ADMIN = Identity(None, "admin", None, None, (), None, (), {}, {}, is_admin=True)
 # The gateway itself, for internal calls made outside any caller's request.
 SYSTEM = Identity(None, "system", None, None, (), None, (), {}, {}, is_admin=True)
 
@@ -80,25 +81,18 @@ class KeyRing:
         """The identity for a secret; a revoked or expired key's row; None if unknown."""
         digest = hash_secret(secret)
         if self._admin_hash is not None and hmac.compare_digest(digest, self._admin_hash):
-            return Identity(None, "admin", None, None, (), None, (), {}, {}, is_admin=True)
+            return ADMIN
         row = self._by_hash.get(digest)
         if row is None or not hmac.compare_digest(row.secret_hash, digest):
             return None
-        if row.revoked_at is not None or (row.expires_at and row.expires_at <= time.time()):
-            return row
-        return Identity(
-            key_id=row.id,
-            name=row.name,
-            team=row.team,
-            app=row.app,
-            allowed_models=row.allowed_models,
-            guard_policy=row.guard_policy,
-            tags=row.tags,
-            limits=row.limits,
-            budgets=row.budgets,
-            user=_user_of(row.metadata),
-            allowed_tools=_tools_of(row.metadata),
-        )
+        return _identity_or_row(row)
+
+    def by_id(self, key_id: str) -> Identity | KeyRow | None:
+        """The identity of a key by its id (a batch runs as the key that created it); a
+        revoked or expired key's row; None if unknown."""
+        with self._lock:
+            row = next((r for r in self._by_hash.values() if r.id == key_id), None)
+        return None if row is None else _identity_or_row(row)
 
     def is_admin_secret(self, secret: str) -> bool:
         return self._admin_hash is not None and hmac.compare_digest(
@@ -223,3 +217,22 @@ def _with_tools(metadata: dict[str, Any], tools: list[str] | None) -> dict[str, 
 def _user_of(metadata: dict[str, Any]) -> str | None:
     user = metadata.get("user")
     return user if isinstance(user, str) and user else None
+
+
+def _identity_or_row(row: KeyRow) -> Identity | KeyRow:
+    """A usable key's identity; a revoked or expired key's row as it is."""
+    if row.revoked_at is not None or (row.expires_at and row.expires_at <= time.time()):
+        return row
+    return Identity(
+        key_id=row.id,
+        name=row.name,
+        team=row.team,
+        app=row.app,
+        allowed_models=row.allowed_models,
+        guard_policy=row.guard_policy,
+        tags=row.tags,
+        limits=row.limits,
+        budgets=row.budgets,
+        user=_user_of(row.metadata),
+        allowed_tools=_tools_of(row.metadata),
+    )

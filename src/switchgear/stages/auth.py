@@ -77,7 +77,8 @@ class AuthStage(StageBase):
             )
         else:
             model = trip.model if request.kind not in _PERMISSION_OPTIONAL else None
-            trip.caller = self.governor.identify(trip.secret)
+            if trip.caller is None:  # preset for a batch's line: the batch's key
+                trip.caller = self.governor.identify(trip.secret)
             trip.admission = await self.governor.admit_caller(
                 trip.request_id, trip.caller, model, tokens, estimate
             )

@@ -142,10 +142,50 @@ _M005_CONTENT = [
     "CREATE INDEX usage_route_created_at ON usage (route, created_at)",
 ]
 
+# The Files and Batch APIs (batch/): uploaded files (their content on disk), each batch, and
+# each of its lines with its result once answered (a line is answered exactly once).
+_M006_BATCHES = [
+    """
+    CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        bytes BIGINT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL
+    )
+    """,
+    "CREATE INDEX files_owner ON files (owner, created_at)",
+    """
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        status TEXT NOT NULL,
+        body TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX batches_owner ON batches (owner, created_at)",
+    "CREATE INDEX batches_status ON batches (status)",
+    """
+    CREATE TABLE batch_lines (
+        batch_id TEXT NOT NULL,
+        line_no BIGINT NOT NULL,
+        custom_id TEXT NOT NULL,
+        request TEXT NOT NULL,
+        status TEXT NOT NULL,
+        result TEXT,
+        PRIMARY KEY (batch_id, line_no)
+    )
+    """,
+    "CREATE INDEX batch_lines_pending ON batch_lines (batch_id, status, line_no)",
+]
+
 MIGRATIONS: list[Migration] = [
     sql_migration("ledger.m001_tables", *M001_TABLES),
     sql_migration("ledger.m002_gateway_secrets", *_M002_SECRETS),
     sql_migration("ledger.m003_stored_responses", *_M003_RESPONSES),
     sql_migration("ledger.m004_prompt_templates", *_M004_TEMPLATES),
     sql_migration("ledger.m005_stored_content", *_M005_CONTENT),
+    sql_migration("ledger.m006_batches", *_M006_BATCHES),
 ]
