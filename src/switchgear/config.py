@@ -37,6 +37,7 @@ from switchgear.routing.config import (
 )
 from switchgear.templates.config import TemplateConfig
 from switchgear.templates.config import problems as template_problems
+from switchgear.tracing.config import TracingConfig
 
 
 class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -106,6 +107,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     responses: ResponsesConfig = msgspec.field(default_factory=ResponsesConfig)
     templates: dict[str, TemplateConfig] = {}  # prompt templates (see templates/config.py)
     batch: BatchConfig = msgspec.field(default_factory=BatchConfig)  # see batch/config.py
+    tracing: TracingConfig = msgspec.field(default_factory=TracingConfig)  # tracing/config.py
     source: str = "<defaults>"
 
     def resolved_database_url(self) -> str | None:

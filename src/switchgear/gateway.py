@@ -32,6 +32,7 @@ from switchgear.stages.base import Stage
 from switchgear.stages.context import StageContext
 from switchgear.store import open_store
 from switchgear.store.responses import ResponseStore
+from switchgear.tracing.spans import Tracing
 
 if TYPE_CHECKING:
     from switchgear.knowledge.service import Knowledge
@@ -126,7 +127,8 @@ class Gateway:
             **ResponseServices(self.responses).table(),
             **batch_services.table(),
         }
-        self.pipeline = Pipeline(stages, self.router, table)
+        self.tracing = Tracing(config.tracing)
+        self.pipeline = Pipeline(stages, self.router, table, self.tracing)
         self._refresher: asyncio.Task[None] | None = None
 
     def knowledge(self) -> Knowledge:
@@ -243,6 +245,7 @@ class Gateway:
             except Exception:
                 log.exception("provider failed to close")
         await asyncio.to_thread(self.ledger.close)
+        await asyncio.to_thread(self.tracing.shutdown)  # exports the last spans
         self.store.close()
         if self._knowledge is not None:
             self._knowledge.close()

@@ -32,6 +32,7 @@ from switchgear.schema.errors import GatewayError
 from switchgear.schema.kinds import GENERATION_KINDS, InternalCall, Unreadable
 from switchgear.schema.requests import CompletionRequest, TextPrompt
 from switchgear.stages.base import Stage, StageBase
+from switchgear.tracing.spans import Tracing, detach
 from switchgear.trip import CURRENT_TRIP, Answer, Trip
 
 if TYPE_CHECKING:
@@ -69,10 +70,17 @@ class KindStages:
 
 
 class Pipeline:
-    def __init__(self, stages: list[Stage], router: Router, services: dict[str, Service]) -> None:
+    def __init__(
+        self,
+        stages: list[Stage],
+        router: Router,
+        services: dict[str, Service],
+        tracing: Tracing | None = None,
+    ) -> None:
         self.stages = stages
         self.router = router
         self.services = services
+        self.tracing = tracing or Tracing.off()
         self._by_kind: dict[str, KindStages] = {}
 
     def stages_for(self, kind: str) -> KindStages:
@@ -101,9 +109,15 @@ class Pipeline:
         trip = Trip(request, secret, endpoint, parent=parent, caller=caller)
         stages = self.stages_for(request.kind)
         token = CURRENT_TRIP.set(trip)
+        tracing = self.tracing if self.tracing.enabled else None
+        traced = tracing.start_trip(trip) if tracing is not None else None
         try:
             for stage in stages.entering:
-                await stage.enter(trip)
+                if tracing is None:
+                    await stage.enter(trip)
+                    continue
+                with tracing.stage(trip, stage.name):
+                    await stage.enter(trip)
             if request.kind in GENERATION_KINDS:
                 return await self._generate(trip, stages)
             trip.body = await self.services[request.kind](trip)
@@ -112,6 +126,8 @@ class Pipeline:
             raise
         finally:
             CURRENT_TRIP.reset(token)
+            if traced is not None:
+                detach(traced)
         stages.finish(trip, None)
         await trip.wait_recorded()  # a whole answer is on disk before it is sent
         return Answer.whole(trip, stages.finish)
@@ -178,6 +194,8 @@ class Pipeline:
                 log.exception("stage %s failed to finish request %s", stage.name, trip.request_id)
         if isinstance(outcome, GatewayError):
             outcome.recorded = trip.recorded
+        if trip.span is not None:
+            self.tracing.end_trip(trip, outcome)
 
 
 def _send(target: Target, request: Any) -> DeltaStream:

@@ -62,6 +62,7 @@ class Trip:
     cost: float = 0.0
     ended: float | None = None
     recorded: Future[None] | None = None
+    span: Any = None  # the trip's OpenTelemetry span, where tracing is on
 
     def __post_init__(self) -> None:
         request = self.request

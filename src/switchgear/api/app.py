@@ -31,7 +31,11 @@ log = logging.getLogger("switchgear")
 
 def create_app(gateway: Gateway, bind_host: str = "127.0.0.1") -> ASGIApp:
     """The gateway's ASGI app behind its edge checks (host names, origins, content types)."""
-    app = create_routes_app(gateway)
+    app: ASGIApp = create_routes_app(gateway)
+    if gateway.config.tracing.enabled:
+        from switchgear.tracing.middleware import TraceContextMiddleware
+
+        app = TraceContextMiddleware(app)
     return EdgeGuard(app, gateway.config.server, bind_host)
 
 

@@ -24,6 +24,7 @@ from switchgear.providers.http_errors import (
     secrets_of,
     stream_broken,
 )
+from switchgear.tracing.spans import outgoing_headers
 
 Event = tuple[str | None, str]
 
@@ -157,7 +158,8 @@ async def post_events(
     """POST `body` and yield the answer's events; every failure becomes an `UpstreamError`."""
     streaming = False
     try:
-        async with client.post(url, data=body, allow_redirects=False) as response:
+        traced = outgoing_headers()  # the trip's `traceparent`, where tracing is on
+        async with client.post(url, data=body, headers=traced, allow_redirects=False) as response:
             if response.status >= 300:
                 raise await error_from_response(response, provider, secrets)
             streaming = True

@@ -13,7 +13,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from switchgear.providers.base import DeltaStream
 from switchgear.routing.config import ResilienceConfig
@@ -32,6 +32,7 @@ class Attempt:
     error_code: str | None
     latency_ms: float
     provider: str = ""  # the `providers:` entry (or local engine) behind `target`
+    ended_at: float = field(default_factory=time.time)  # made as the attempt ends (traces)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,1 @@
+"""OpenTelemetry traces of every trip (GenAI semantic conventions), exported over OTLP/HTTP."""
