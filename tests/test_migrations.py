@@ -23,6 +23,7 @@ LEDGER = [
     "ledger.m004_prompt_templates",
     "ledger.m005_stored_content",
     "ledger.m006_batches",
+    "ledger.m007_response_cache",
 ]
 KNOWLEDGE = ["knowledge.m001_tables"]
 

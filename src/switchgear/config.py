@@ -64,7 +64,9 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 # The stages of every trip, in order (see `pipeline.py`); a plugin's stage is placed by naming
 # it here. The built-in ones may not be left out or reordered.
-DEFAULT_STAGES = ["auth", "template", "knowledge", "guards.in", "route", "guards.out", "ledger"]
+DEFAULT_STAGES = [
+    "auth", "template", "knowledge", "guards.in", "route", "cache", "guards.out", "ledger"
+]  # fmt: skip
 
 
 class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

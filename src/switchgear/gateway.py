@@ -96,6 +96,7 @@ class Gateway:
             bindings=self.bindings,
             complete_internal=self._complete_internal,
             hash_caller_id=lambda value: hash_caller_id(id_key, value),
+            store=self.store,
         )
         stages: list[Stage] = [
             self.plugins.stages[name].build(context) for name in config.pipeline.stages

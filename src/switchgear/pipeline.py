@@ -17,6 +17,7 @@ each stage's `finish` runs once, in order, the ledger's last.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -160,9 +161,13 @@ class Pipeline:
 
         def call(target: Target) -> DeltaStream:
             deltas = _send(target, request)
+            trip.attempting = target  # whose stream the stages are wrapping now
             for stage in wrapping:
                 deltas = stage.wrap(trip, deltas)
             return deltas
+
+        if trip.replay is not None:  # the cache stage found this answer: no target is asked
+            return await self._replay(trip, stages, plan.targets[0])
 
         # A non-streamed answer is read whole before it counts as started: a target that
         # breaks off half-way then fails over (the client has seen nothing) and trips the
@@ -174,6 +179,33 @@ class Pipeline:
         trip.first_delta_at = time.perf_counter()
         self.router.health[started.target.model_id].in_flight += 1
         return Answer(started.first, started.rest, trip, stages.finish)
+
+    async def _replay(self, trip: Trip, stages: KindStages, planned: Target) -> Answer:
+        """A cached answer through the stages' wrapping, like a fresh one (the guards restore
+        pseudonyms for this trip), from a target that costs nothing: `model@cache`."""
+        assert trip.replay is not None
+        deltas, label = trip.replay
+        model_id = label.rsplit("@", 1)[0]
+        answered = next((t for t in self.router.targets if t.model_id == model_id), planned)
+        trip.target = dataclasses.replace(
+            answered,
+            provider_name="cache",
+            input_price_per_mtok=0.0,
+            output_price_per_mtok=0.0,
+            cost_per_hour=0.0,
+        )
+
+        async def replayed() -> DeltaStream:
+            for delta in deltas:
+                yield delta
+
+        stream = replayed()
+        for stage in stages.wrapping:
+            stream = stage.wrap(trip, stream)
+        first = await anext(stream)
+        trip.first_delta_at = time.perf_counter()
+        self.router.health[answered.model_id].in_flight += 1  # finish() takes it off
+        return Answer(first, stream, trip, stages.finish)
 
     def finish(self, trip: Trip, finishing: list[Stage], outcome: BaseException | None) -> None:
         """The end of a trip, however it ended: the provider step's accounting, then each

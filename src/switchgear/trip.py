@@ -53,6 +53,7 @@ class Trip:
     plan: RoutePlan | None = None
     route: str | None = None
     target: Target | None = None
+    attempting: Target | None = None  # the target of the attempt being wrapped
     attempts: list[Attempt] = field(default_factory=list)
     first_delta_at: float | None = None
     body: dict[str, Any] | None = None  # the whole answer of a kind that does not stream
@@ -63,6 +64,11 @@ class Trip:
     ended: float | None = None
     recorded: Future[None] | None = None
     span: Any = None  # the trip's OpenTelemetry span, where tracing is on
+    # The response cache (stages/cache.py): `hit` or `miss` on a route that caches; a hit's
+    # deltas and the target that first answered, streamed instead of asking a target.
+    cache_status: str | None = None
+    cache: Any = None
+    replay: tuple[list[Delta], str] | None = None
 
     def __post_init__(self) -> None:
         request = self.request

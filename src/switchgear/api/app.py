@@ -32,6 +32,10 @@ log = logging.getLogger("switchgear")
 def create_app(gateway: Gateway, bind_host: str = "127.0.0.1") -> ASGIApp:
     """The gateway's ASGI app behind its edge checks (host names, origins, content types)."""
     app: ASGIApp = create_routes_app(gateway)
+    if any(route.cache is not None for route in gateway.config.routes.values()):
+        from switchgear.cache.control import CacheControlMiddleware
+
+        app = CacheControlMiddleware(app)
     if gateway.config.tracing.enabled:
         from switchgear.tracing.middleware import TraceContextMiddleware
 

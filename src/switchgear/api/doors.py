@@ -30,6 +30,8 @@ def answer_headers(answer: Answer) -> dict[str, str]:
     if trip.target is not None:
         headers["x-switchgear-model"] = trip.target.model_id
         headers["x-switchgear-target"] = trip.target.label
+    if trip.cache_status is not None:
+        headers["x-switchgear-cache"] = trip.cache_status
     if trip.needs is not None and trip.needs.language is not None:
         headers["x-switchgear-language"] = trip.needs.language  # routed by it (require.language)
     return headers

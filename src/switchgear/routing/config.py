@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from switchgear.cache.config import CacheConfig
 from switchgear.classify.config import ClassifyConfig
 from switchgear.feeds.config import FeedConfig
 from switchgear.knowledge.config import RouteKnowledge
@@ -44,6 +45,8 @@ class RouteConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     classify: ClassifyConfig | None = None
     # Commentary on a stream of events at /v1/feeds/{route} (see feeds/config.py).
     feed: FeedConfig | None = None
+    # Answers kept and served again, per key or team (see cache/config.py).
+    cache: CacheConfig | None = None
     # The prompt template (persona) each request here gets (see templates/config.py).
     template: str | None = None
     # What is kept of this route's requests, and for how long (see ledger/retention.py).

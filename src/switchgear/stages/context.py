@@ -13,6 +13,7 @@ from switchgear.knowledge import RouteKnowledge
 from switchgear.ledger.writer import LedgerWriter
 from switchgear.metrics import GatewayMetrics
 from switchgear.routing.router import Router
+from switchgear.store.sql import SqlStore
 
 if TYPE_CHECKING:
     from switchgear.knowledge.service import Knowledge
@@ -32,3 +33,5 @@ class StageContext:
     complete_internal: Callable[[str, str, str], Awaitable[str]]
     # Hashes caller identifiers for the ledger (a keyed hash; see `ledger.user`).
     hash_caller_id: Callable[[str], str]
+    # The gateway's database, for stages that keep state of their own (the response cache).
+    store: SqlStore | None = None

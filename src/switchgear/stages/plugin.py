@@ -15,9 +15,13 @@ _BUILT_IN = [
     ("knowledge", "switchgear.stages.knowledge", "build"),
     ("guards.in", "switchgear.stages.guards", "build_in"),
     ("route", "switchgear.stages.route", "build"),
+    ("cache", "switchgear.stages.cache", "build"),
     ("guards.out", "switchgear.stages.guards", "build_out"),
     ("ledger", "switchgear.stages.ledger", "build"),
 ]
+
+
+_OPTIONAL = {"cache"}
 
 
 def _lazy(module: str, function: str) -> Callable[[Any], Any]:
@@ -30,4 +34,7 @@ def _lazy(module: str, function: str) -> Callable[[Any], Any]:
 @hookimpl
 def register_stages(register: Callable[[StageKind], None]) -> None:
     for name, module, function in _BUILT_IN:
-        register(StageKind(name, _lazy(module, function), required=True))
+        # The cache may be left out of a hand-written stage list (it only serves routes that
+        # ask for it); every other built-in is required.
+        required = name not in _OPTIONAL
+        register(StageKind(name, _lazy(module, function), required=required))

@@ -181,6 +181,27 @@ _M006_BATCHES = [
     "CREATE INDEX batch_lines_pending ON batch_lines (batch_id, status, line_no)",
 ]
 
+# The response cache (cache/): answers kept per route and key or team, with an expiry.
+_M007_CACHE = [
+    """
+    CREATE TABLE response_cache (
+        partition_key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        route TEXT NOT NULL,
+        context_hash TEXT,
+        vector TEXT,
+        answer TEXT NOT NULL,
+        target TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (partition_key, request_hash)
+    )
+    """,
+    "CREATE INDEX response_cache_context ON response_cache (partition_key, context_hash)",
+    "CREATE INDEX response_cache_route ON response_cache (route, created_at)",
+    "CREATE INDEX response_cache_expires ON response_cache (expires_at)",
+]
+
 MIGRATIONS: list[Migration] = [
     sql_migration("ledger.m001_tables", *M001_TABLES),
     sql_migration("ledger.m002_gateway_secrets", *_M002_SECRETS),
@@ -188,4 +209,5 @@ MIGRATIONS: list[Migration] = [
     sql_migration("ledger.m004_prompt_templates", *_M004_TEMPLATES),
     sql_migration("ledger.m005_stored_content", *_M005_CONTENT),
     sql_migration("ledger.m006_batches", *_M006_BATCHES),
+    sql_migration("ledger.m007_response_cache", *_M007_CACHE),
 ]

@@ -1,0 +1,20 @@
+"""`routes.<name>.cache`: opt-in per route."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+
+class CacheConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # exact: the same request, as the provider would get it (after templates and guards);
+    # semantic: the same conversation up to its last user message, and that message close in
+    # meaning (the built-in embedder's cosine similarity ≥ `threshold`).
+    mode: Literal["exact", "semantic"] = "exact"
+    ttl_s: Annotated[float, msgspec.Meta(gt=0)] = 3600.0
+    max_entries: Annotated[int, msgspec.Meta(gt=0)] = 10_000  # per route; the oldest go first
+    threshold: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.92
+    # Answers are kept per key (the default, and what knowledge routes need: what a key may
+    # retrieve is its own) or shared by a team's keys.
+    partition: Literal["key", "team"] = "key"
