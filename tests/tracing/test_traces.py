@@ -153,3 +153,40 @@ def test_a_request_without_traceparent_starts_a_trace_of_its_own(
         time.sleep(0.1)
     assert found and not found[0].parent_span_id
     assert attributes(found[0])["gen_ai.operation.name"] == "embeddings"
+
+
+def test_capture_content_puts_the_guarded_prompt_on_the_span(tmp_path: Any) -> None:
+    """Opted in, the span holds the prompt as the provider got it: after the guards."""
+    collector, behaviour = Collector(), FakeBehaviour(api_key="test-key")
+    config = """
+providers:
+  api: {{kind: openai_compat, base_url: "{upstream}/v1", api_key_env: FAKE_KEY}}
+models:
+  - {{id: gpt-fake, provider: api, upstream_model: gpt-4o-mini}}
+guards:
+  default: masked
+  policies: {{masked: {{pii: {{action: redact, use_model: false}}}}}}
+tracing: {{enabled: true, endpoint: "{collector}/v1/traces", export_interval_ms: 100,
+          capture_content: true}}
+"""
+    with (
+        run_fake(collector.app()) as collector_url,
+        run_fake(create_openai_fake(behaviour)) as upstream_url,
+    ):
+        path = tmp_path / "switchgear.yaml"
+        path.write_text(config.format(upstream=upstream_url, collector=collector_url))
+        gateway = GatewayProcess(tmp_path, path, env={"FAKE_KEY": "test-key"})
+        try:
+            asked = [{"role": "user", "content": "Mail jane.doe@example.com now"}]
+            body = {"model": "gpt-fake", "max_tokens": 5, "messages": asked}
+            trace_id = "0af7651916cd43dd8448eb211c80319c"
+            headers = {"traceparent": f"00-{trace_id}-b7ad6b7169203331-01"}
+            response = httpx.post(
+                f"{gateway.base_url}/v1/chat/completions", json=body, headers=headers, timeout=60
+            )
+            assert response.status_code == 200, response.text
+            [trip] = [s for s in collector.of_trace(trace_id, count=1) if s.name == "chat gpt-fake"]
+            captured = attributes(trip)["gen_ai.input.messages"]
+            assert "Mail [EMAIL] now" in captured and "jane.doe" not in captured
+        finally:
+            gateway.stop()
