@@ -1,6 +1,6 @@
 """The built-in guards, registered through the same hooks a third-party plugin uses:
-the exact PII recognisers and the moderation backends (`local`, `llama_guard`,
-`openai_compat`)."""
+the exact PII recognisers and the moderation backends (`local` = `lexicon`, `classifier`,
+`llama_guard`, `openai_compat`)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,15 @@ def _local(name: str, config: Any, judge: Callable[[str], Awaitable[str]] | None
     return LocalModerator()
 
 
+def _classifier(
+    name: str, config: Any, judge: Callable[[str], Awaitable[str]] | None
+) -> Moderator:
+    # Not the default yet: it flags prevention and safety questions (bench/RESULTS.md, issue 11).
+    from switchgear.guards.moderation.classifier import classifier_from_options
+
+    return classifier_from_options(name, config.options)
+
+
 def _openai_compat(
     name: str, config: Any, judge: Callable[[str], Awaitable[str]] | None
 ) -> Moderator:
@@ -75,5 +84,7 @@ def _llama_guard(
 @hookimpl
 def register_moderation_backends(register: Callable[[ModerationKind], None]) -> None:
     register(ModerationKind("local", _local))
+    register(ModerationKind("lexicon", _local))
+    register(ModerationKind("classifier", _classifier))
     register(ModerationKind("openai_compat", _openai_compat))
     register(ModerationKind("llama_guard", _llama_guard))

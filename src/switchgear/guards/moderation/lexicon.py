@@ -7,6 +7,8 @@ independent evidence. Child-safety terms combine a sexual term with a minor term
 
 from __future__ import annotations
 
+import re
+
 # fmt: off
 # Words that are sexual only in some contexts: one alone stays under the flag threshold.
 SEXUAL_WEAK = [r"nude?s?", r"naked", r"desnud[oa]s?", r"nackt\w*", r"nud[oaie]", r"naakt"]
@@ -161,3 +163,14 @@ LEXICON: list[tuple[str, float, list[str]]] = [
     ("illicit", 0.7, ILLICIT),
     ("illicit/violent", 0.85, ILLICIT_VIOLENT),
 ]
+
+# An age under 18 in any of the classifier's languages ("12-year-old", "12 años", "12歳",
+# "12-летний", "she's only 11"): a minor is mentioned even without a word for child.
+MINOR_AGE = re.compile(
+    r"(?<!\d)(?:1[0-7]|[1-9])(?:\s?-?\s?(?:years?[- ]?old|yrs?[- ]?old|yo\b|y/o|años|anos|ans\b"
+    r"|jahre?\b|anni\b|jaar\b|歳|才|岁|살|лет\w*|года?\b|-?летн\w*|साल))"
+    r"|\b(?:only|just|barely)\s(?:1[0-7]|[1-9])\b"
+    r"|\b(?:she|he|sie|er|elle|il|ella|él|lei|lui|ela|ele|zij|hij)(?:'s|\s(?:is|ist|est|a|tiene"
+    r"|ha|tem|heeft))\s(?:only\s)?(?:1[0-7]|[1-9])\b",
+    re.IGNORECASE,
+)
