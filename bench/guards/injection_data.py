@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import re
 import zlib
 from pathlib import Path
 
@@ -48,3 +49,38 @@ def multilingual_benign(count_per_locale: int, seed: int) -> list[str]:
         out += [fake.sentence(nb_words=4 + i % 12) for i in range(count_per_locale)]
         out += [fake.paragraph(nb_sentences=3) for _ in range(count_per_locale // 4)]
     return out
+
+
+def neuralchemy(split: str) -> list[tuple[str, int]]:
+    """neuralchemy "Prompt Injection & Jailbreak Detection" (Apache-2.0), `core` config:
+    train 4,391 / validation 941 / test 942 rows, split by group so paraphrases stay together."""
+    import pyarrow.parquet as pq
+
+    path = corpus_dir() / "neuralchemy" / f"core-{split}.parquet"
+    rows = pq.read_table(path, columns=["text", "label"]).to_pylist()
+    return [(str(r["text"]), int(r["label"])) for r in rows if r["text"]]
+
+
+def bastion_corpus() -> list[tuple[str, int]]:
+    """bastioncorpus 0.6.0 (MIT): 118 injections and 63 hard benign rows (encoded-but-benign
+    text, 'ignore the typo', role-play) in five languages. Never used for training."""
+    from bastioncorpus import load_corpus
+
+    return [(row.text, int(row.label == "malicious")) for row in load_corpus()]
+
+
+def same_text(text: str) -> str:
+    """The text with case, punctuation and spacing folded: two rows that only differ there are
+    the same row for the held-out check."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def held_out_texts() -> set[str]:
+    """Every text of every evaluation set, folded by `same_text`: training must skip them."""
+    from bench.guards.injection_hard_benign import HARD_BENIGN, SECOND_SET
+
+    texts = [t for split in ("validation", "test") for t, _ in s_labs(split) + neuralchemy(split)]
+    texts += multilingual_injections("test")
+    texts += [t for t, _ in bastion_corpus()]
+    texts += [t for _, t in HARD_BENIGN + SECOND_SET]
+    return {same_text(t) for t in texts}

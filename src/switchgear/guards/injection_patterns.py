@@ -1,5 +1,6 @@
 """Hand-written prompt-injection patterns in English, Spanish, French, German, Italian,
-Portuguese and Dutch: instruction override, prompt extraction, role hijack, fake authority."""
+Portuguese and Dutch: instruction override, prompt extraction, role hijack, fake authority,
+and weaker topic words that only count together with another group."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ _OVERRIDE = [
     r"esque[çc]a\w*\b.{0,30}\b(?:instruções|regras)",
     r"negeer\w*\b.{0,30}\b(?:instructies|regels)", r"vergeet\w*\b.{0,30}\b(?:instructies|regels)",
     r"umgeh\w*\b.{0,30}\b(?:regeln|filter|protokoll|richtlinien)",
-    r"new (?:instructions|rules|task|directive)s?\s*:", r"from now on,? you (?:will|are|must)",
+    r"new (?:instructions|rules|directives?)\s*:", r"from now on,? you (?:will|are|must)",
     r"a partir de ahora,? (?:eres|serás|debes)", r"à partir de maintenant,? tu (?:es|seras|dois)",
     r"ab (?:jetzt|sofort) bist du", r"d'ora in poi,? (?:sei|devi)",
     r"a partir de agora,? (?:você|tu)",
@@ -41,22 +42,21 @@ _EXTRACT = [
     r"(?:mostra|rivela)\w*\b.{0,30}\b(?:prompt|istruzioni) (?:di sistema|iniziali|nascoste)",
     r"(?:mostre|revele|mostra)\w*\b.{0,30}\b(?:prompt|instruções) (?:do sistema|iniciais)",
     r"(?:toon|laat)\w*\b.{0,30}\b(?:systeemprompt|instructies)",
-    r"system ?prompt", r"prompt (?:del sistema|système|di sistema|do sistema)", r"systeemprompt",
+    r"\bsystem ?prompt\b.{0,40}\b(?:is|says|verbatim|word for word|above|in full)\b",
 ]
 _ROLE = [
     r"\b(?:you are|you're|act as|pretend (?:to be|you are)|roleplay as|behave like)\b.{0,40}"
     r"\b(?:dan|jailbr(?:eak|oken)|unrestricted|unfiltered|uncensored|evil|no (?:rules|limits|"
     r"restrictions|filters)|without (?:rules|limits|restrictions|filters|ethics))",
-    r"\bdo anything now\b", r"\bdeveloper mode\b", r"\bgod mode\b", r"\bjailbreak\w*",
-    r"\bDAN\b", r"(?:sin|sans|ohne|senza|sem|zonder) (?:restricciones|restrictions|"
+    r"\bdo anything now\b", r"\b(?:developer|god) mode (?:enabled|activated|on)\b",
+    r"(?:sin|sans|ohne|senza|sem|zonder) (?:restricciones|restrictions|"
     r"einschränkungen|restrizioni|restrições|beperkingen|filtros?|filtres?|filter)",
     r"(?:eres|tu es|du bist|sei|você é|je bent) (?:ahora )?(?:un|une|ein|uno|um|een)? ?"
     r"(?:ia|ai|ki|assistente?)? ?(?:sin|sans|ohne|senza|sem|zonder) ",
 ]
 _AUTHORITY = [
     r"\b(?:i am|i'm|this is) (?:your|the|an?) (?:developer|admin(?:istrator)?|creator|owner|"
-    r"openai|anthropic|system administrator)\b", r"\badmin(?:istrator)? (?:override|mode|access)",
-    r"\b(?:sudo|root) (?:mode|access)\b", r"\bmaintenance mode\b", r"\bdebug mode\b",
+    r"openai|anthropic|system administrator)\b", r"\badmin(?:istrator)? override",
     r"<\|?(?:system|im_start|endoftext)\|?>", r"\[(?:system|inst)\]",
     r"###\s*(?:system|instruction)",
     r"\bBEGIN (?:SYSTEM|ADMIN) (?:PROMPT|MESSAGE)\b",
@@ -68,6 +68,13 @@ _INDIRECT = [  # instructions aimed at an assistant, hidden in documents or tool
     r"secrets?|tokens?|\.env|conversation|chat history)\b.{0,40}\b(?:to|at)\b",
     r"!\[[^\]]*\]\(https?://[^)]*\?[^)]*=", r"when (?:the )?(?:ai|assistant|model) reads this",
 ]
+# Topic words: an attack talks about them, and so does a security question. Alone they stay
+# under 0.5; with another group they add up (noisy-or).
+_MENTIONS = [
+    r"\bsystem ?prompt", r"prompt (?:del sistema|système|di sistema|do sistema)", r"systeemprompt",
+    r"\bjailbr(?:eak|oken)\w*", r"\bDAN\b", r"\b(?:developer|god|debug|maintenance) mode\b",
+    r"\b(?:sudo|root|admin(?:istrator)?) (?:mode|access)\b", r"\bnew task\s*:",
+]
 # fmt: on
 
 _GROUPS: list[tuple[float, re.Pattern[str]]] = [
@@ -76,22 +83,15 @@ _GROUPS: list[tuple[float, re.Pattern[str]]] = [
     (0.6, re.compile("|".join(_ROLE), re.IGNORECASE | re.DOTALL)),
     (0.5, re.compile("|".join(_AUTHORITY), re.IGNORECASE | re.DOTALL)),
     (0.7, re.compile("|".join(_INDIRECT), re.IGNORECASE | re.DOTALL)),
+    (0.3, re.compile("|".join(_MENTIONS), re.IGNORECASE | re.DOTALL)),
 ]
-_LEET = str.maketrans(
-    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
-)
-_SPACED = re.compile(r"\b(?:\w[ .\-_]){3,}\w\b")
-
-
-def _despace(m: re.Match[str]) -> str:
-    return re.sub(r"[ .\-_]", "", m.group())
 
 
 def pattern_score(text: str) -> float:
-    """Noisy-or of the pattern groups that match the text or its de-obfuscated form."""
-    variants = {text, text.translate(_LEET), _SPACED.sub(_despace, text)}
+    """Noisy-or of the pattern groups that match the text. Encoded and spaced-out variants are
+    decoded before this is called (`injection_decode`)."""
     miss = 1.0
     for weight, pattern in _GROUPS:
-        if any(pattern.search(v) for v in variants):
+        if pattern.search(text):
             miss *= 1.0 - weight
     return 1.0 - miss
