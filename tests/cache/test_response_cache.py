@@ -29,7 +29,7 @@ models:
       output_price_per_mtok: 15}}
 routes:
   faq: {{targets: [gpt-fake], cache: {{mode: exact, ttl_s: 600}}}}
-  helpdesk: {{targets: [gpt-fake], cache: {{mode: semantic, ttl_s: 600}}}}
+  helpdesk: {{targets: [gpt-fake], cache: {{mode: semantic, ttl_s: 600, threshold: 0.9}}}}
   shared: {{targets: [gpt-fake], cache: {{partition: team}}}}
   brief: {{targets: [gpt-fake], cache: {{ttl_s: 1}}}}
   private: {{targets: [gpt-fake], cache: {{}}}}
