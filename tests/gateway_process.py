@@ -25,10 +25,15 @@ def free_port() -> int:
 
 class GatewayProcess:
     def __init__(
-        self, data_dir: Path, config: Path | None = None, env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        config: Path | None = None,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
     ) -> None:
+        """`port`: chosen beforehand where the config must name the gateway's own URL."""
         self.data_dir = data_dir
-        self.port = free_port()
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "gateway.log"
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -115,18 +115,19 @@ class Gateway:
         retention_s = config.responses.retention_days * 86400
         self.responses = ResponseStore(self.store, retention_s)
         # Files and batches: each line of a batch is a trip of its own (door `batch.<kind>`).
-        batch_services, self.batches = build_batches(
+        batches = build_batches(
             config,
             self.store,
             self.governor.keys,
             lambda *args: self.pipeline.run(*args),
             lambda endpoint, error: self.pipeline.record_rejected(endpoint, error),
         )
+        self.batches, self.batch_lines = batches.runner, batches.lines
         table = {
             **services.table(),
             **self.mcp.services(),
             **ResponseServices(self.responses).table(),
-            **batch_services.table(),
+            **batches.services.table(),
         }
         self.tracing = Tracing(config.tracing)
         self.pipeline = Pipeline(stages, self.router, table, self.tracing)

@@ -122,6 +122,18 @@ async def list_batches(request: Request) -> Response:
     return _json(await _run(request, kind))
 
 
+async def run_line(request: Request) -> Response:
+    """A Ray worker's request to run one line here (`batch.executor: ray`); the line's own
+    trip is ledgered, this call is not (it carries no caller, only the batch's line token)."""
+    gateway = gateway_of(request)
+    raw = request.path_params["line_no"]
+    if not raw.isdigit():
+        raise InvalidRequest("The line number must be a positive integer.", param="line")
+    token = request.headers.get("x-switchgear-batch-token", "")
+    done = await gateway.batch_lines.run(request.path_params["batch_id"], int(raw), token)
+    return Response(_encode({"status": done}), media_type="application/json")
+
+
 def _limit(params: Any, most: int) -> int:
     raw = params.get("limit", "20" if most == 100 else str(most))
     if not raw.isdigit() or not 1 <= int(raw) <= most:
@@ -139,4 +151,5 @@ ROUTES = [
     Route("/v1/batches", list_batches, methods=["GET"]),
     Route("/v1/batches/{batch_id}", get_batch, methods=["GET"]),
     Route("/v1/batches/{batch_id}/cancel", cancel_batch, methods=["POST"]),
+    Route("/v1/batches/{batch_id}/lines/{line_no}", run_line, methods=["POST"]),
 ]

@@ -32,6 +32,8 @@ class LineAnswer:
 
 # (owner, url, body) -> the answer, as the door would have sent it
 RunLine = Callable[[str, str, bytes], Awaitable[LineAnswer]]
+# (batch id, owner, url, line number, custom id, body): runs one line and writes its result
+ExecuteLine = Callable[[str, str, str, int, str, bytes], Awaitable[None]]
 
 
 def result_line(custom_id: str, answer: LineAnswer) -> dict[str, Any]:
@@ -48,13 +50,30 @@ def result_line(custom_id: str, answer: LineAnswer) -> dict[str, Any]:
     }
 
 
+class InProcessLines:
+    """Runs a line in this process: one trip, its result written once."""
+
+    def __init__(self, batches: BatchStore, run_line: RunLine) -> None:
+        self.batches = batches
+        self.run_line = run_line
+
+    async def execute(
+        self, batch_id: str, owner: str, url: str, line_no: int, custom_id: str, body: bytes
+    ) -> None:
+        answer = await self.run_line(owner, url, body)
+        status = ANSWERED if answer.status_code < 400 else FAILED
+        result = result_line(custom_id, answer)
+        await asyncio.to_thread(self.batches.finish_line, batch_id, line_no, status, result)
+
+
 class BatchRunner:
     def __init__(
-        self, batches: BatchStore, files: FileStore, run_line: RunLine, concurrency: int
+        self, batches: BatchStore, files: FileStore, execute: ExecuteLine, concurrency: int
     ) -> None:
+        """`execute`: in this process (`InProcessLines`) or on a Ray cluster (`RayLines`)."""
         self.batches = batches
         self.files = files
-        self.run_line = run_line
+        self.execute = execute
         self._slots = asyncio.Semaphore(concurrency)
         self._running: dict[str, asyncio.Task[None]] = {}
         self._cancelled: set[str] = set()
@@ -133,10 +152,12 @@ class BatchRunner:
     ) -> None:
         """`caller`: the batch's owner and endpoint."""
         try:
-            answer = await self.run_line(*caller, body)
-            status = ANSWERED if answer.status_code < 400 else FAILED
-            result = result_line(custom_id, answer)
-            await asyncio.to_thread(self.batches.finish_line, batch_id, line_no, status, result)
+            await self.execute(batch_id, *caller, line_no, custom_id, body)
+        except Exception as error:  # the executor itself failed (a Ray worker, the network)
+            log.warning("batch %s line %d failed: %s", batch_id, line_no, error)
+            failed = LineAnswer(502, _worker_failed(error), None)
+            result = result_line(custom_id, failed)
+            await asyncio.to_thread(self.batches.finish_line, batch_id, line_no, FAILED, result)
         finally:
             self._slots.release()
 
@@ -187,3 +208,9 @@ class BatchRunner:
                 lines = self.batches.results(batch_id, status)
                 out[field] = self.files.write(owner, OUTPUT_PURPOSE, name, lines).id
         return out
+
+
+def _worker_failed(error: Exception) -> dict[str, Any]:
+    message = f"The batch worker failed on this line: {type(error).__name__}."
+    return {"error": {"message": message, "type": "server_error", "param": None,
+                      "code": "batch_worker_failed"}}  # fmt: skip

@@ -98,6 +98,14 @@ class BatchStore:
         )
         return [(int(r[0]), str(r[1]), str(r[2]).encode()) for r in rows]
 
+    def line(self, batch_id: str, line_no: int) -> tuple[str, bytes, str] | None:
+        """(custom id, request body, status) of one line."""
+        rows = self._select(
+            "SELECT custom_id, request, status FROM batch_lines WHERE batch_id = ? AND line_no = ?",
+            (batch_id, line_no),
+        )
+        return (str(rows[0][0]), str(rows[0][1]).encode(), str(rows[0][2])) if rows else None
+
     def finish_line(self, batch_id: str, line_no: int, status: str, result: dict[str, Any]) -> bool:
         """Writes a line's result, once: False when it already had one."""
 
