@@ -10,9 +10,11 @@ need=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null || need+=(postgresql)
 command -v redis-server > /dev/null || need+=(redis-server)
 command -v chromium > /dev/null || need+=(chromium)
+command -v chromedriver > /dev/null || need+=(chromium-driver)  # the console's Selenium tests
 command -v npm > /dev/null || need+=(nodejs npm)
 command -v systemd-analyze > /dev/null || need+=(systemd)  # verifies deploy/switchgear.service
 command -v curl > /dev/null || need+=(curl)  # the README's first-hour commands use it
+command -v haproxy > /dev/null || need+=(haproxy)  # the load balancer in tests/replicas/
 if [ ${#need[@]} -gt 0 ]; then
   echo "test services: installing ${need[*]}" >&2
   sudo=()
