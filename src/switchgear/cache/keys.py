@@ -19,8 +19,8 @@ _DELIVERY = {"stream": False, "stream_options": None, "user": None, "metadata": 
 
 def partition_of(route: str, config: CacheConfig, key_id: str | None, team: str | None) -> str:
     if config.partition == "team" and team is not None:
-        return f"{route}\x00team:{team}"
-    return f"{route}\x00key:{key_id or 'anonymous'}"
+        return f"{route}\x1fteam:{team}"
+    return f"{route}\x1fkey:{key_id or 'anonymous'}"
 
 
 def request_hash(model: str, request: Any) -> str:
