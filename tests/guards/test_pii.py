@@ -65,7 +65,9 @@ def test_structured_identifiers_are_found(
         "CF BCCFRC15M25E852Q",
         "Mijn BSN is 214035798.",
         "card 4111 1111 1111 1112",
-        "SSN 666-73-1034",
+        # Without its label an SSN-shaped number must follow the SSA's rules (area 666 is
+        # never issued); next to "SSN" it is masked anyway (test_pii_phones_labels.py).
+        "ticket 666-73-1034",
     ],
 )
 def test_wrong_check_digits_are_not_reported(detector: PiiDetector, text: str) -> None:

