@@ -14,9 +14,8 @@ from openai import OpenAI
 
 from tests.conftest import wait_for_ledger_row
 from tests.fakes.behaviour import FakeBehaviour
-from tests.fakes.openai_server import create_openai_fake
-from tests.fakes.serve import run_fake
 from tests.gateway_process import GatewayProcess
+from tests.guards.conftest import guarded_gateway
 
 EMAIL = "jane.doe@example.com"
 IBAN = "DE89370400440532013000"
@@ -46,28 +45,13 @@ guards:
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[tuple[str, FakeBehaviour]]:
-    behaviour = FakeBehaviour(api_key="test-key")
-    with run_fake(create_openai_fake(behaviour)) as url:
-        yield url, behaviour
-
-
-@pytest.fixture(scope="module")
 def gateway(
     upstream: tuple[str, FakeBehaviour], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
-    home = tmp_path_factory.mktemp("guarded")
-    config = home / "switchgear.yaml"
-    config.write_text(CONFIG.format(upstream=upstream[0]))
-    process = GatewayProcess(home, config, env={"FAKE_KEY": "test-key"})
-    yield process
-    process.stop()
-
-
-@pytest.fixture()
-def sent(upstream: tuple[str, FakeBehaviour]) -> list[Any]:
-    upstream[1].reset()
-    return upstream[1].requests  # type: ignore[return-value]
+    with guarded_gateway(
+        tmp_path_factory, "guarded", CONFIG.format(upstream=upstream[0])
+    ) as process:
+        yield process
 
 
 def client(gateway: GatewayProcess) -> OpenAI:
