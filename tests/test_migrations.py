@@ -24,6 +24,7 @@ LEDGER = [
     "ledger.m005_stored_content",
     "ledger.m006_batches",
     "ledger.m007_response_cache",
+    "ledger.m008_console_users",
 ]
 KNOWLEDGE = ["knowledge.m001_tables"]
 

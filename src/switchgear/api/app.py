@@ -44,6 +44,9 @@ def create_app(gateway: Gateway, bind_host: str = "127.0.0.1") -> ASGIApp:
 
 
 def create_routes_app(gateway: Gateway) -> Starlette:
+    # Imported here: the console builds on api/ (admin checks, bodies), not the reverse.
+    from switchgear.console.routes import ROUTES as CONSOLE_ROUTES
+
     mcp_door = None
     if gateway.config.mcp.servers:  # the MCP SDK loads only for a gateway that serves /mcp
         from switchgear.api.mcp_routes import McpDoor
@@ -71,6 +74,7 @@ def create_routes_app(gateway: Gateway) -> Starlette:
             *feed_routes.ROUTES,
             *batch_routes.ROUTES,
             *openapi.ROUTES,
+            *CONSOLE_ROUTES,
             *(mcp_door.routes if mcp_door else []),
         ],
         exception_handlers={

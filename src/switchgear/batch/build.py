@@ -9,6 +9,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from switchgear.batch.door import BatchDoor
 from switchgear.batch.files import FileStore
@@ -16,11 +17,13 @@ from switchgear.batch.ray_lines import TOKEN_SECRET, RayLines, line_token
 from switchgear.batch.runner import BatchRunner, ExecuteLine, InProcessLines
 from switchgear.batch.service import BatchServices
 from switchgear.batch.store import PENDING, BatchStore
-from switchgear.config import Config
 from switchgear.governance.keys import KeyRing
 from switchgear.schema.errors import GatewayError, NotFound
 from switchgear.store.sql import SqlStore
 from switchgear.trip import Answer
+
+if TYPE_CHECKING:
+    from switchgear.config import Config
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,24 +6,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from switchgear.api.openai_format import (
-    chat_completion_body,
-    collect,
-    echo_prefixes,
-    text_completion_body,
-)
 from switchgear.batch.lines import ENDPOINTS, decode_request
 from switchgear.batch.runner import LineAnswer
-from switchgear.config import ServerConfig
 from switchgear.governance.governor import Unauthorized
 from switchgear.governance.keys import ADMIN, ANONYMOUS, Identity, KeyRing
 from switchgear.schema.errors import GatewayError
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
 from switchgear.trip import Answer
+
+if TYPE_CHECKING:
+    from switchgear.config import ServerConfig
 
 RunTrip = Callable[..., Awaitable[Answer]]
 RecordRejected = Callable[[str, GatewayError], None]
@@ -69,15 +65,25 @@ class BatchDoor:
 
 
 async def _body_of(answer: Answer, request: Any) -> dict[str, Any]:
+    wire = _openai_format()
     created = int(time.time())
     if isinstance(request, ChatCompletionRequest):
-        collected = await collect(answer)
-        return _decoded(chat_completion_body(answer, collected, created))
+        collected = await wire.collect(answer)
+        return _decoded(wire.chat_completion_body(answer, collected, created))
     if isinstance(request, CompletionRequest):
-        collected = await collect(answer)
-        return _decoded(text_completion_body(answer, collected, created, echo_prefixes(request)))
+        collected = await wire.collect(answer)
+        echo = wire.echo_prefixes(request)
+        return _decoded(wire.text_completion_body(answer, collected, created, echo))
     assert answer.body is not None
     return answer.body
+
+
+def _openai_format() -> Any:
+    """The HTTP door's own bodies (imported here: api/ depends on the config, which depends
+    on this package's config)."""
+    from switchgear.api import openai_format
+
+    return openai_format
 
 
 def _decoded(body: bytes) -> dict[str, Any]:

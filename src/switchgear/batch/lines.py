@@ -6,12 +6,10 @@ with its number. Each line later becomes one trip (`batch/runner.py`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import msgspec
 
-from switchgear.api.body import check_input_size, decode_body
-from switchgear.config import ServerConfig
 from switchgear.schema.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from switchgear.schema.kinds import EmbeddingsRequest, ModerationRequest
 from switchgear.schema.requests import ChatCompletionRequest, CompletionRequest
@@ -24,6 +22,9 @@ ENDPOINTS: dict[str, type[Any]] = {
     "/v1/moderations": ModerationRequest,
 }
 _MAX_LINE_BYTES = 16 * 1024 * 1024
+
+if TYPE_CHECKING:
+    from switchgear.config import ServerConfig
 
 
 class BatchLine(msgspec.Struct, forbid_unknown_fields=True):
@@ -71,6 +72,10 @@ def check_line(raw: bytes, number: int, limits: ServerConfig) -> CheckedLine:
 
 
 def decode_request(body: bytes, into: type[Any], limits: ServerConfig) -> Any:
+    # The doors' own decoding and caps (imported here: api/ imports the config, which
+    # imports this package's config).
+    from switchgear.api.body import check_input_size, decode_body
+
     request = decode_body(body, into, limits.max_json_depth)
     check_input_size(request, limits.max_text_chars, limits.max_items)
     return request

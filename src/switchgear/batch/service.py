@@ -6,18 +6,20 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchgear.batch.config import BatchConfig
 from switchgear.batch.files import UPLOAD_PURPOSES, FileStore, StoredFile
 from switchgear.batch.lines import ENDPOINTS, CheckedLine, copy_checked, read_checked
 from switchgear.batch.runner import BatchRunner
 from switchgear.batch.store import BatchStore
-from switchgear.config import ServerConfig
 from switchgear.responses_service import owner_of
 from switchgear.schema.batches import BatchCreate, BatchRequest, FileRequest
 from switchgear.schema.errors import InvalidRequest, NotFound
 from switchgear.trip import Trip
+
+if TYPE_CHECKING:
+    from switchgear.config import ServerConfig
 
 COMPLETION_WINDOW = "24h"  # the only window OpenAI offers
 _WINDOW_S = 24 * 3600

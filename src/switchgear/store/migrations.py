@@ -210,4 +210,29 @@ MIGRATIONS: list[Migration] = [
     sql_migration("ledger.m005_stored_content", *_M005_CONTENT),
     sql_migration("ledger.m006_batches", *_M006_BATCHES),
     sql_migration("ledger.m007_response_cache", *_M007_CACHE),
+    # The operator console (console/): its users (scrypt hashes), sessions (hashed ids) and
+    # hourly usage rollups for the overview, filled in audit order up to `console_rollup_head`.
+    sql_migration(
+        "ledger.m008_console_users",
+        "CREATE TABLE console_users (name TEXT PRIMARY KEY, role TEXT NOT NULL, "
+        "salt TEXT NOT NULL, password_hash TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
+        "CREATE TABLE console_sessions (id_hash TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "role TEXT NOT NULL, csrf TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+        "expires_at DOUBLE PRECISION NOT NULL)",
+        "CREATE INDEX console_sessions_expires ON console_sessions (expires_at)",
+        "CREATE TABLE console_rollup (bucket DOUBLE PRECISION NOT NULL, model TEXT NOT NULL, "
+        "route TEXT NOT NULL, team TEXT NOT NULL, app TEXT NOT NULL, requests BIGINT NOT NULL, "
+        "errors BIGINT NOT NULL, prompt_tokens BIGINT NOT NULL, completion_tokens BIGINT NOT "
+        "NULL, cost DOUBLE PRECISION NOT NULL, latency_sum DOUBLE PRECISION NOT NULL, "
+        "ttft_sum DOUBLE PRECISION NOT NULL, ttft_count BIGINT NOT NULL, "
+        + ", ".join(f"h{n} BIGINT NOT NULL" for n in range(25))  # latency histogram bins
+        + ", PRIMARY KEY (bucket, model, route, team, app))",
+        "CREATE TABLE console_rollup_guards (bucket DOUBLE PRECISION NOT NULL, guard TEXT NOT "
+        "NULL, action TEXT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (bucket, guard, action))",
+        "CREATE TABLE console_rollup_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL)",
+        "INSERT INTO console_rollup_head VALUES (1, 0)",
+        # The audit page filters by exact action or actor, newest first, one page at a time.
+        "CREATE INDEX audit_action_seq ON audit (action, seq)",
+        "CREATE INDEX audit_actor_seq ON audit (actor, seq)",
+    ),
 ]
