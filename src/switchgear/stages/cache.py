@@ -58,7 +58,6 @@ class CacheStage(StageBase):
         self.configs = configs
         self.store = store
         self.embedder = embedder
-        self._keeping: set[asyncio.Task[None]] = set()
 
     async def enter(self, trip: Trip) -> None:
         config = self.configs.get(trip.route or "")
@@ -93,12 +92,16 @@ class CacheStage(StageBase):
         parts = semantic_parts(model, request)
         if parts is None:
             return None
-        ticket.context, text = parts
-        ticket.vector = np.asarray(self.embedder().embed([text])[0], dtype=np.float32)
-        nearest = self.store.nearest(ticket.partition, ticket.context, ticket.vector, newer_than)
+        self._embed(ticket, parts)
+        nearest = self.store.nearest(ticket.partition, parts[0], ticket.vector, newer_than)
         if nearest is None or nearest[0] < ticket.config.threshold:
             return None
         return nearest[1]
+
+    def _embed(self, ticket: Ticket, parts: tuple[str, str]) -> None:
+        """The ticket's context hash and the vector of its last user message (blocking)."""
+        ticket.context, text = parts
+        ticket.vector = np.asarray(self.embedder().embed([text])[0], dtype=np.float32)
 
     def wrap(self, trip: Trip, deltas: DeltaStream) -> DeltaStream:
         ticket = trip.cache
@@ -127,17 +130,12 @@ class CacheStage(StageBase):
                 request = getattr(trip.request, "chat", trip.request)
                 parts = semantic_parts(trip.model, request)
                 if parts is not None:
-                    ticket.context = parts[0]
-                    ticket.vector = np.asarray(self.embedder().embed([parts[1]])[0], np.float32)
+                    self._embed(ticket, parts)
             c = ticket.config
             self.store.put(ticket.partition, ticket.key, ticket.context, ticket.vector, entry,
                            c.ttl_s, trip.route or "", c.max_entries)  # fmt: skip
         except Exception:  # a cache that cannot keep an answer must not fail the answer
             log.exception("could not cache the answer of %s", trip.request_id)
-
-    async def drain(self) -> None:
-        if self._keeping:
-            await asyncio.gather(*self._keeping, return_exceptions=True)
 
 
 def build(context: StageContext) -> CacheStage:
