@@ -12,6 +12,7 @@ import msgspec
 import yaml
 
 from switchgear.batch.config import BatchConfig
+from switchgear.cache.config import CacheBackendsConfig
 from switchgear.classify.config import problems as classify_problems
 from switchgear.config_types import ANY_KEY, enum_message, fill_dict_keys
 from switchgear.governance.config import GovernanceConfig
@@ -110,6 +111,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     templates: dict[str, TemplateConfig] = {}  # prompt templates (see templates/config.py)
     batch: BatchConfig = msgspec.field(default_factory=BatchConfig)  # see batch/config.py
     tracing: TracingConfig = msgspec.field(default_factory=TracingConfig)  # tracing/config.py
+    # Where response-cache entries live (routes opt in with `cache:`; see cache/config.py).
+    response_cache: CacheBackendsConfig = msgspec.field(default_factory=CacheBackendsConfig)
     source: str = "<defaults>"
 
     def resolved_database_url(self) -> str | None:

@@ -21,3 +21,14 @@ class CacheConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Answers are kept per key (the default, and what knowledge routes need: what a key may
     # retrieve is its own) or shared by a team's keys.
     partition: Literal["key", "team"] = "key"
+
+
+class CacheBackendsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`response_cache:` at the top level: where entries live. `auto` keeps exact entries in
+    Redis when the gateway has a `redis_url` (one round trip, expiry done by Redis) and
+    semantic entries in pgvector when the database is Postgres with the `vector` extension
+    (the nearest entry found inside Postgres, not by reading every vector out); otherwise both
+    go to the gateway's own database (SQLite on one machine)."""
+
+    exact: Literal["auto", "store", "redis"] = "auto"
+    semantic: Literal["auto", "store", "pgvector"] = "auto"

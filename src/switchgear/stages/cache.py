@@ -20,10 +20,11 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from switchgear.cache.backends import ResponseCache, open_cache
 from switchgear.cache.config import CacheConfig
 from switchgear.cache.control import CACHE_CONTROL, CacheControl
 from switchgear.cache.keys import partition_of, request_hash, semantic_parts
-from switchgear.cache.store import CachedAnswer, CacheStore
+from switchgear.cache.store import CachedAnswer
 from switchgear.knowledge.embedder import Embedder
 from switchgear.providers.base import DeltaStream
 from switchgear.schema.generation import Delta
@@ -53,7 +54,10 @@ class CacheStage(StageBase):
     kinds = frozenset({"chat.completions", "completions"})
 
     def __init__(
-        self, configs: dict[str, CacheConfig], store: CacheStore, embedder: Callable[[], Embedder]
+        self,
+        configs: dict[str, CacheConfig],
+        store: ResponseCache,
+        embedder: Callable[[], Embedder],
     ) -> None:
         self.configs = configs
         self.store = store
@@ -141,5 +145,6 @@ class CacheStage(StageBase):
 def build(context: StageContext) -> CacheStage:
     configs = {name: r.cache for name, r in context.config.routes.items() if r.cache is not None}
     assert context.store is not None, "the gateway passes its store"
-    store = CacheStore(context.store)
+    config = context.config
+    store = open_cache(config.response_cache, context.store, config.resolved_redis_url())
     return CacheStage(configs, store, lambda: context.knowledge().embedder)

@@ -1,0 +1,147 @@
+"""Which backend keeps which entries (`response_cache:` at the top level; see config.py).
+
+`ResponseCache` is what the cache stage talks to. With neither Redis nor pgvector in use it is
+the gateway's own store (`CacheStore`, one row per entry); otherwise a `LayeredCache` sends
+exact entries to Redis or the store and semantic ones to pgvector or the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import numpy as np
+
+from switchgear.cache.config import CacheBackendsConfig
+from switchgear.cache.store import CachedAnswer, CacheStore
+from switchgear.store.sql import SqlStore
+
+log = logging.getLogger("switchgear.cache")
+
+
+class ResponseCache(Protocol):
+    def exact(self, partition: str, key: str, newer_than: float) -> CachedAnswer | None: ...
+
+    def nearest(
+        self, partition: str, context: str, vector: np.ndarray[Any, Any], newer_than: float
+    ) -> tuple[float, CachedAnswer] | None: ...
+
+    def put(
+        self, partition: str, key: str, context: str | None, vector: np.ndarray[Any, Any] | None,
+        entry: CachedAnswer, ttl_s: float, route: str, max_entries: int,
+    ) -> None: ...  # fmt: skip
+
+
+class ExactBackend(Protocol):
+    def exact(self, partition: str, key: str, newer_than: float) -> CachedAnswer | None: ...
+
+    def put(
+        self, partition: str, key: str, entry: CachedAnswer, ttl_s: float, route: str,
+        max_entries: int,
+    ) -> None: ...  # fmt: skip
+
+
+class SemanticBackend(Protocol):
+    def nearest(
+        self, partition: str, context: str, vector: np.ndarray[Any, Any], newer_than: float
+    ) -> tuple[float, CachedAnswer] | None: ...
+
+    def put(
+        self, partition: str, key: str, context: str, vector: np.ndarray[Any, Any],
+        entry: CachedAnswer, ttl_s: float, route: str, max_entries: int,
+    ) -> None: ...  # fmt: skip
+
+
+class _StoreExact:
+    """The store's table holding exact entries only (no context, no vector)."""
+
+    def __init__(self, store: CacheStore) -> None:
+        self.store = store
+
+    def exact(self, partition: str, key: str, newer_than: float) -> CachedAnswer | None:
+        return self.store.exact(partition, key, newer_than)
+
+    def put(
+        self, partition: str, key: str, entry: CachedAnswer, ttl_s: float, route: str,
+        max_entries: int,
+    ) -> None:  # fmt: skip
+        self.store.put(partition, key, None, None, entry, ttl_s, route, max_entries)
+
+
+class _StoreSemantic:
+    def __init__(self, store: CacheStore) -> None:
+        self.store = store
+
+    def nearest(
+        self, partition: str, context: str, vector: np.ndarray[Any, Any], newer_than: float
+    ) -> tuple[float, CachedAnswer] | None:
+        return self.store.nearest(partition, context, vector, newer_than)
+
+    def put(
+        self, partition: str, key: str, context: str, vector: np.ndarray[Any, Any],
+        entry: CachedAnswer, ttl_s: float, route: str, max_entries: int,
+    ) -> None:  # fmt: skip
+        self.store.put(partition, key, context, vector, entry, ttl_s, route, max_entries)
+
+
+class LayeredCache:
+    """Exact entries in one backend, semantic entries in another. A semantic entry is kept in
+    both, so the same request asked again is an exact hit without embedding anything."""
+
+    def __init__(self, exact: ExactBackend, semantic: SemanticBackend) -> None:
+        self.exact_backend = exact
+        self.semantic_backend = semantic
+
+    def exact(self, partition: str, key: str, newer_than: float) -> CachedAnswer | None:
+        return self.exact_backend.exact(partition, key, newer_than)
+
+    def nearest(
+        self, partition: str, context: str, vector: np.ndarray[Any, Any], newer_than: float
+    ) -> tuple[float, CachedAnswer] | None:
+        return self.semantic_backend.nearest(partition, context, vector, newer_than)
+
+    def put(
+        self, partition: str, key: str, context: str | None, vector: np.ndarray[Any, Any] | None,
+        entry: CachedAnswer, ttl_s: float, route: str, max_entries: int,
+    ) -> None:  # fmt: skip
+        self.exact_backend.put(partition, key, entry, ttl_s, route, max_entries)
+        if context is not None and vector is not None:
+            self.semantic_backend.put(
+                partition, key, context, vector, entry, ttl_s, route, max_entries
+            )
+
+
+def open_cache(
+    config: CacheBackendsConfig, store: SqlStore, redis_url: str | None
+) -> ResponseCache:
+    """The backends `config` asks for; `auto` takes Redis and pgvector where they are set up."""
+    table = CacheStore(store)
+    exact: ExactBackend = _StoreExact(table)
+    if config.exact == "redis" or (config.exact == "auto" and redis_url):
+        if not redis_url:
+            raise ValueError(
+                "response_cache.exact: redis needs redis_url (or SWITCHGEAR_REDIS_URL)"
+            )
+        from switchgear.cache.redis_exact import RedisExactCache
+
+        exact = RedisExactCache(redis_url)
+    semantic: SemanticBackend = _StoreSemantic(table)
+    if config.semantic == "pgvector" or (config.semantic == "auto" and _has_pgvector(store)):
+        from switchgear.cache.pgvector_semantic import PgvectorSemanticCache
+
+        semantic = PgvectorSemanticCache(store)
+    if isinstance(exact, _StoreExact) and isinstance(semantic, _StoreSemantic):
+        return table
+    return LayeredCache(exact, semantic)
+
+
+def _has_pgvector(store: SqlStore) -> bool:
+    if store.dialect.name != "postgres":
+        return False
+    from switchgear.cache.pgvector_semantic import pgvector_available
+
+    try:
+        return pgvector_available(store)
+    except Exception:  # a Postgres we cannot ask keeps the plain table
+        log.warning("could not check for pgvector; semantic cache entries stay in the store")
+        return False
