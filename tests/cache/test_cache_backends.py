@@ -18,9 +18,11 @@ from switchgear.cache.backends import LayeredCache, open_cache
 from switchgear.cache.config import CacheBackendsConfig
 from switchgear.cache.pgvector_semantic import PgvectorSemanticCache
 from switchgear.cache.redis_exact import RedisExactCache
+from switchgear.cache.sqlite_vec_semantic import SqliteVecSemanticCache
 from switchgear.cache.store import CachedAnswer, CacheStore
 from switchgear.store.postgres import open_postgres_store
 from switchgear.store.sql import SqlStore
+from switchgear.store.sqlite import open_sqlite_store
 from tests.fakes.behaviour import FakeBehaviour
 from tests.fakes.openai_server import create_openai_fake
 from tests.fakes.serve import run_fake
@@ -58,9 +60,9 @@ def _answer(text: str) -> CachedAnswer:
 
 
 def test_auto_takes_redis_and_pgvector_and_keeps_partitions_apart(
-    pg_store: SqlStore, redis_url: str
+    pg_store: SqlStore, redis_url: str, tmp_path: Path
 ) -> None:
-    cache = open_cache(CacheBackendsConfig(), pg_store, redis_url)
+    cache = open_cache(CacheBackendsConfig(), pg_store, redis_url, tmp_path)
     assert isinstance(cache, LayeredCache)
     assert isinstance(cache.exact_backend, RedisExactCache)
     assert isinstance(cache.semantic_backend, PgvectorSemanticCache)
@@ -82,6 +84,29 @@ def test_auto_takes_redis_and_pgvector_and_keeps_partitions_apart(
     # Nothing of it went to the store's own table: replicas share it through Redis/pgvector.
     plain = CacheStore(pg_store)
     assert plain.exact("faq\x1fkey:a", "h1", 0.0) is None
+
+
+def test_one_machine_takes_sqlite_vec_for_semantic_entries(tmp_path: Path) -> None:
+    store = open_sqlite_store(tmp_path / "switchgear.db")
+    cache = open_cache(CacheBackendsConfig(), store, None, tmp_path)
+    assert isinstance(cache, LayeredCache)
+    assert isinstance(cache.semantic_backend, SqliteVecSemanticCache)
+    for n in range(4):
+        cache.put("p", f"h{n}", "ctx", _unit(20 + n), _answer(f'["{n}"]'), 600, "r", 3)
+        time.sleep(0.01)
+    near = cache.nearest("p", "ctx", _unit(22), 0.0)
+    assert near is not None and near[0] > 0.999 and near[1].answer == b'["2"]'
+    dropped = cache.nearest("p", "ctx", _unit(20), 0.0)  # the oldest went past max_entries
+    assert dropped is not None and dropped[0] < 0.5
+    assert cache.nearest("q", "ctx", _unit(22), 0.0) is None
+    exact = cache.exact("p", "h3", 0.0)
+    assert exact is not None and exact.answer == b'["3"]'
+    assert (tmp_path / "response_cache.db").exists()
+    # `store` keeps the old single-table behaviour.
+    assert isinstance(
+        open_cache(CacheBackendsConfig(semantic="store"), store, None, tmp_path), CacheStore
+    )
+    store.close()
 
 
 def test_redis_entries_expire_and_the_route_keeps_its_newest(redis_url: str) -> None:

@@ -1,13 +1,14 @@
 """Which backend keeps which entries (`response_cache:` at the top level; see config.py).
 
-`ResponseCache` is what the cache stage talks to. With neither Redis nor pgvector in use it is
-the gateway's own store (`CacheStore`, one row per entry); otherwise a `LayeredCache` sends
-exact entries to Redis or the store and semantic ones to pgvector or the store.
+`ResponseCache` is what the cache stage talks to: a `LayeredCache` that sends exact entries to
+Redis or the gateway's own table, and semantic ones to pgvector, sqlite-vec or that table; or,
+when both stay in the table (`store`), the table itself (`CacheStore`, one row per entry).
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -112,9 +113,10 @@ class LayeredCache:
 
 
 def open_cache(
-    config: CacheBackendsConfig, store: SqlStore, redis_url: str | None
+    config: CacheBackendsConfig, store: SqlStore, redis_url: str | None, data_dir: Path
 ) -> ResponseCache:
-    """The backends `config` asks for; `auto` takes Redis and pgvector where they are set up."""
+    """The backends `config` asks for; `auto` takes Redis where a `redis_url` is set, and
+    pgvector on Postgres that has it, sqlite-vec next to a SQLite store."""
     table = CacheStore(store)
     exact: ExactBackend = _StoreExact(table)
     if config.exact == "redis" or (config.exact == "auto" and redis_url):
@@ -126,10 +128,15 @@ def open_cache(
 
         exact = RedisExactCache(redis_url)
     semantic: SemanticBackend = _StoreSemantic(table)
+    on_sqlite = store.dialect.name == "sqlite"
     if config.semantic == "pgvector" or (config.semantic == "auto" and _has_pgvector(store)):
         from switchgear.cache.pgvector_semantic import PgvectorSemanticCache
 
         semantic = PgvectorSemanticCache(store)
+    elif config.semantic == "sqlite-vec" or (config.semantic == "auto" and on_sqlite):
+        from switchgear.cache.sqlite_vec_semantic import SqliteVecSemanticCache
+
+        semantic = SqliteVecSemanticCache(data_dir / "response_cache.db")
     if isinstance(exact, _StoreExact) and isinstance(semantic, _StoreSemantic):
         return table
     return LayeredCache(exact, semantic)

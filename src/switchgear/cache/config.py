@@ -25,10 +25,11 @@ class CacheConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class CacheBackendsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """`response_cache:` at the top level: where entries live. `auto` keeps exact entries in
-    Redis when the gateway has a `redis_url` (one round trip, expiry done by Redis) and
-    semantic entries in pgvector when the database is Postgres with the `vector` extension
-    (the nearest entry found inside Postgres, not by reading every vector out); otherwise both
-    go to the gateway's own database (SQLite on one machine)."""
+    Redis when the gateway has a `redis_url` (one round trip, expiry done by Redis), else in
+    the gateway's database; and semantic entries where the nearest one is found inside the
+    database, not by reading every vector out: pgvector on Postgres with the `vector`
+    extension, sqlite-vec (a `response_cache.db` in the data directory) with SQLite. `store`
+    keeps them in the gateway's own table (vectors compared in Python)."""
 
     exact: Literal["auto", "store", "redis"] = "auto"
-    semantic: Literal["auto", "store", "pgvector"] = "auto"
+    semantic: Literal["auto", "store", "pgvector", "sqlite-vec"] = "auto"

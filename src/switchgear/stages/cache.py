@@ -146,5 +146,10 @@ def build(context: StageContext) -> CacheStage:
     configs = {name: r.cache for name, r in context.config.routes.items() if r.cache is not None}
     assert context.store is not None, "the gateway passes its store"
     config = context.config
-    store = open_cache(config.response_cache, context.store, config.resolved_redis_url())
+    store = open_cache(
+        config.response_cache,
+        context.store,
+        config.resolved_redis_url(),
+        config.resolved_data_dir(),
+    )
     return CacheStage(configs, store, lambda: context.knowledge().embedder)
