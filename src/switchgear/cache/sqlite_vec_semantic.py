@@ -41,6 +41,8 @@ _MIGRATIONS = [
         "CREATE INDEX response_cache_vectors_context "
         "ON response_cache_vectors (partition_key, context_hash)",
         "CREATE INDEX response_cache_vectors_route ON response_cache_vectors (route, created_at)",
+        # Each keep drops expired entries: without this, a scan of every entry per keep.
+        "CREATE INDEX response_cache_vectors_expires ON response_cache_vectors (expires_at)",
     )
 ]
 
