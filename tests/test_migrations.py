@@ -26,7 +26,12 @@ LEDGER = [
     "ledger.m007_response_cache",
     "ledger.m008_console_users",
 ]
-KNOWLEDGE = ["knowledge.m001_tables"]
+KNOWLEDGE = [
+    "knowledge.m001_tables",
+    "knowledge.m002_keywords",
+    "knowledge.m003_versions",
+    "knowledge.m004_connectors",
+]
 
 
 def recorded(rows: list[tuple[str, float]]) -> list[str]:

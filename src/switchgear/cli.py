@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from switchgear.admin_cli import run_purge
 
         return run_purge(config, args.dry_run)
-    if args.command in ("ingest", "search", "collections"):
+    if args.command in ("ingest", "search", "collections", "sync"):
         from switchgear.knowledge_cli import run_knowledge
 
         return run_knowledge(config, args)

@@ -1,4 +1,4 @@
-"""`switchgear ingest | search | collections`: the CLI side of private knowledge.
+"""`switchgear ingest | search | collections | sync`: the CLI side of private knowledge.
 
 These open the knowledge index directly (the same SQLite file or Postgres database the gateway
 uses), so they work with or without a running gateway.
@@ -52,6 +52,13 @@ def add_commands(commands: Any) -> None:
     collections = commands.add_parser("collections", help="list collections and their size")
     collections.add_argument("--config", dest="sub_config", help="YAML config file")
 
+    sync = commands.add_parser(
+        "sync", help="sync knowledge connectors now (none named: show each one's status)"
+    )
+    sync.add_argument("names", nargs="*", help="connectors from knowledge.connectors")
+    sync.add_argument("--json", action="store_true", help="print the reports as JSON")
+    sync.add_argument("--config", dest="sub_config", help="YAML config file")
+
 
 def run_knowledge(config: Config, args: argparse.Namespace) -> int:
     from switchgear.knowledge.service import Knowledge
@@ -67,6 +74,10 @@ def run_knowledge(config: Config, args: argparse.Namespace) -> int:
             return _ingest(knowledge, args)
         if args.command == "search":
             return _search(knowledge, args)
+        if args.command == "sync":
+            from switchgear.knowledge.connectors.cli import run_sync
+
+            return run_sync(knowledge, config.resolved_data_dir(), args.names, args.json)
         for c in knowledge.collections():
             print(f"{c.name:<24} {c.documents:>6} documents {c.chunks:>8} chunks  {c.description}")
         return 0

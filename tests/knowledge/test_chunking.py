@@ -15,7 +15,7 @@ def chunks(data: bytes | str, name: str, max_chars: int = 400, overlap: int = 80
     return chunk_document(read_document(raw, name), max_chars, overlap)
 
 
-def test_markdown_headings_bound_chunks_and_name_their_section() -> None:
+def test_small_sections_share_a_chunk_under_their_own_heading_lines() -> None:
     text = (
         "# Handbook\n\nIntro line.\n\n## Leave\n\n### Annual\n\nTwenty-five days.\n\n"
         "### Sick\n\nCall your manager.\n\n## Travel\n\nTrains under four hours.\n\n"
@@ -23,11 +23,35 @@ def test_markdown_headings_bound_chunks_and_name_their_section() -> None:
     )
     found = [(c.section, c.text) for c in chunks(text, "h.md")]
     assert found == [
+        (
+            None,
+            "Intro line.\n\nLeave > Annual\n\nTwenty-five days.\n\nSick\n\nCall your manager."
+            "\n\nTravel\n\nTrains under four hours.\n\ncode stays together\nacross lines",
+        )
+    ]
+    # `chunking.merge_sections: false`: a chunk never crosses a heading.
+    apart = chunk_document(read_document(text.encode(), "h.md"), 400, 80, merge_sections=False)
+    assert [(c.section, c.text) for c in apart] == [
         (None, "Intro line."),
         ("Leave > Annual", "Twenty-five days."),
         ("Leave > Sick", "Call your manager."),
         ("Travel", "Trains under four hours.\n\ncode stays together\nacross lines"),
     ]
+
+
+def test_a_section_that_does_not_fit_starts_a_chunk_named_after_it() -> None:
+    annual = "Full-time staff get twenty-five days of paid leave each year. " * 3
+    sick = "Tell your manager before ten on the first day you are ill. " * 3
+    text = f"# Leave\n\n## Annual\n\n{annual}\n\n## Sick\n\n{sick}\n\n## Carry-over\n\nFive days."
+    found = [(c.section, c.text) for c in chunks(text, "l.md", max_chars=300)]
+    assert found == [
+        ("Annual", annual.strip()),
+        ("Sick", f"{sick.strip()}\n\nCarry-over\n\nFive days."),
+    ]
+    # A section too big for one chunk is split as before, each piece under its own name.
+    long = chunks(f"## Policy\n\n{annual * 4}\n\n## Note\n\nShort.", "p.md", max_chars=300)
+    assert {c.section for c in long[:-1]} == {"Policy"} and len(long) > 2
+    assert long[-1].text.endswith("Note\n\nShort.")
 
 
 def test_a_table_that_fits_is_one_piece_and_a_large_one_repeats_its_header() -> None:

@@ -33,7 +33,8 @@ def knowledge(tmp_path: Path, open_knowledge: OpenKnowledge) -> Knowledge:
     ))  # fmt: skip
     write(tmp_path / "restricted" / "salaries.md", f"# Pay bands\n\n## Staff engineers\n\n{SECRET}")
     write(tmp_path / "bots" / "payroll.md", f"# Payroll jobs\n\n## Schedule\n\n{APP_ONLY}")
-    kb = open_knowledge()
+    # Chunks too small for two topics: eight public passages that all mention salaries.
+    kb = open_knowledge(chunking={"max_chars": 200, "overlap_chars": 50})
     assert kb.ingest([public], "kb", acl=["public"]).ok
     assert kb.ingest([tmp_path / "restricted"], "kb", acl=["team:hr", "user:ceo"]).ok
     assert kb.ingest([tmp_path / "bots"], "kb", acl=["app:payroll-bot"]).ok

@@ -14,6 +14,7 @@ from switchgear.api import (
     admin_routes,
     anthropic_routes,
     batch_routes,
+    connector_routes,
     feed_routes,
     knowledge_routes,
     openai_routes,
@@ -58,7 +59,10 @@ def create_routes_app(gateway: Gateway) -> Starlette:
         await gateway.start()
         log.info("ready: models %s", ", ".join(gateway.router.names()))
         try:
-            async with mcp_door.running() if mcp_door else contextlib.nullcontext():
+            async with (
+                mcp_door.running() if mcp_door else contextlib.nullcontext(),
+                connector_routes.running(gateway),  # scheduled and watched syncs
+            ):
                 yield
         finally:
             await gateway.stop()
@@ -71,6 +75,7 @@ def create_routes_app(gateway: Gateway) -> Starlette:
             *ops_routes.ROUTES,
             *admin_routes.ROUTES,
             *knowledge_routes.ROUTES,
+            *connector_routes.ROUTES,
             *feed_routes.ROUTES,
             *batch_routes.ROUTES,
             *openapi.ROUTES,

@@ -1,14 +1,18 @@
-"""Admin API for document collections: create, list, upload (multipart), delete. Thin:
-validate, call `Knowledge` in a worker thread, convert back; every change is audited.
+"""Admin API for document collections: create, list, upload (multipart), delete, search.
+Thin: validate, call `Knowledge` in a worker thread, convert back; every change is audited,
+and so is every search with the auditor scope (`scope: "all"`, every document whatever its
+ACL: an operator's way to see everything, which no key can ask for).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
+import msgspec
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -18,12 +22,39 @@ from starlette.routing import Route
 from switchgear.api.admin_routes import admin_gateway, audit_admin_action, json_response
 from switchgear.api.body import decode_body, read_body
 from switchgear.gateway import Gateway
+from switchgear.knowledge.acl import Reader
 from switchgear.knowledge.service import Knowledge, missing_collection
 from switchgear.schema.admin import CollectionSpec
 from switchgear.schema.errors import InvalidRequest, NotFound, PayloadTooLarge
+from switchgear.schema.kinds import SearchRequest
 
 MAX_FILES_PER_UPLOAD = 1000
 T = TypeVar("T")
+
+
+class AdminSearch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`POST /admin/knowledge/collections/{c}/search`: what the reader named by `user`,
+    `team` and `app` would retrieve (none: public documents only), or with `scope: "all"`
+    every document whatever its ACL (audited, with the query)."""
+
+    query: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    top_k: Annotated[int, msgspec.Meta(ge=1, le=50)] | None = None
+    mode: Literal["hybrid", "bm25", "vector"] | None = None
+    versions: Literal["current", "all"] | None = None
+    scope: Literal["all"] | None = None
+    user: str | None = None
+    team: str | None = None
+    app: str | None = None
+
+    def reader(self) -> Reader:
+        if self.scope == "all":
+            if self.user or self.team or self.app:
+                raise InvalidRequest(
+                    '`scope: "all"` reads every document; leave out user, team and app.',
+                    param="scope",
+                )
+            return Reader.everything()
+        return Reader(user=self.user or None, team=self.team or None, app=self.app or None)
 
 
 async def _with_knowledge(gateway: Gateway, work: Callable[[Knowledge], T]) -> T:
@@ -84,23 +115,73 @@ async def upload_documents(request: Request) -> Response:
         limit = gateway.config.knowledge.max_file_bytes
         uploads: list[tuple[str, bytes]] = []
         acl: list[str] = []
+        metadata: dict[str, str | list[str]] | None = None
         for field, value in form.multi_items():
             if isinstance(value, UploadFile):
                 # One byte past the limit is enough for ingest to report the file as too big.
                 uploads.append((value.filename or field, await value.read(limit + 1)))
             elif field == "acl":
                 acl += [entry for entry in value.split(",") if entry.strip()]
+            elif field == "metadata":
+                metadata = _metadata_field(value)
     finally:
         await form.close()
     if not uploads:
         raise InvalidRequest("No `file` part in the upload.", param="file")
     report = await _with_knowledge(
-        gateway, lambda k: k.ingest_uploads(uploads, collection, acl=acl or None)
+        gateway,
+        lambda k: k.ingest_uploads(uploads, collection, acl=acl or None, metadata=metadata),
     )
     body = report.to_dict()
-    detail = {"files": [(f["source"], f["status"]) for f in body["files"]], "acl": acl}
+    detail = {
+        "files": [(f["source"], f["status"]) for f in body["files"]],
+        "acl": acl,
+        "metadata": metadata,
+    }
     await audit_admin_action(gateway, "knowledge.ingest", collection, detail)
     return json_response(body)
+
+
+def _metadata_field(value: str) -> dict[str, str | list[str]]:
+    """The `metadata` form field: a JSON object of strings or lists of strings (version facts
+    for every file of the upload; the keys are checked by ingest)."""
+    try:
+        loaded: Any = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise InvalidRequest(f"`metadata` is not JSON: {error}", param="metadata") from error
+    shapes_ok = isinstance(loaded, dict) and all(
+        isinstance(v, str) or (isinstance(v, list) and all(isinstance(i, str) for i in v))
+        for v in loaded.values()
+    )
+    if not shapes_ok:
+        raise InvalidRequest(
+            "`metadata` must be a JSON object of strings or lists of strings, e.g. "
+            '{"effective_date": "2025-01-01", "supersedes": ["travel/2023.md"]}',
+            param="metadata",
+        )
+    checked: dict[str, str | list[str]] = loaded
+    return checked
+
+
+async def search(request: Request) -> Response:
+    """Retrieval as a chosen reader would see it, or everything with `scope: "all"`."""
+    gateway = admin_gateway(request)
+    collection = _collection(request)
+    spec = decode_body(await read_body(request, 65536), AdminSearch)
+    reader = spec.reader()
+    query = SearchRequest(
+        query=spec.query,
+        collection=collection,
+        top_k=spec.top_k,
+        mode=spec.mode,
+        versions=spec.versions,
+    )
+    if spec.scope == "all":
+        # Audited before the search runs: a search that fails half-way was still asked for.
+        detail = {"query": spec.query, "scope": "all", "versions": spec.versions or "current"}
+        await audit_admin_action(gateway, "knowledge.search_all", collection, detail)
+    body = await _with_knowledge(gateway, lambda k: k.search_response(query, reader))
+    return json_response({**body, "scope": spec.scope or "reader"})
 
 
 async def _capped(stream: AsyncIterator[bytes], most: int) -> AsyncGenerator[bytes, None]:
@@ -148,5 +229,6 @@ ROUTES = [
     Route(_BASE + "/{collection}", delete_collection, methods=["DELETE"]),
     Route(_BASE + "/{collection}/documents", list_documents, methods=["GET"]),
     Route(_BASE + "/{collection}/documents", upload_documents, methods=["POST"]),
+    Route(_BASE + "/{collection}/search", search, methods=["POST"]),
     Route(_BASE + "/{collection}/documents/{source:path}", delete_document, methods=["DELETE"]),
 ]

@@ -68,6 +68,8 @@ OPERATIONS: list[tuple[str, str, type | None, str]] = [
     ("/admin/audit/verify", "get", None, "Verify the audit chain"),
     ("/admin/knowledge/collections", "post", CollectionSpec, "Create a collection"),
     ("/admin/knowledge/collections", "get", None, "List collections"),
+    ("/admin/knowledge/connectors", "get", None, "Each knowledge connector's sync status"),
+    ("/admin/knowledge/connectors/{name}/sync", "post", None, "Sync a connector now (audited)"),
 ]
 _ERROR = {
     "type": "object",

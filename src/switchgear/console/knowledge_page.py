@@ -12,9 +12,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from switchgear.api.connector_routes import connector_hub
 from switchgear.console.auth_routes import audit_console_action
 from switchgear.console.web import changing_session, gateway_of, page_session, render, text_field
 from switchgear.knowledge.acl import Reader
+from switchgear.knowledge.connectors.hub import SyncRunning, UnknownConnector
 from switchgear.schema.errors import InvalidRequest, PayloadTooLarge
 
 
@@ -39,7 +41,13 @@ async def knowledge_page(request: Request) -> Response:
         passages = []
         if query and chosen in documents:
             passages = [dataclasses.asdict(p) for p in knowledge.search(query, chosen, reader)]
-        return {"collections": collections, "documents": documents, "passages": passages}
+        connectors = connector_hub(gateway).statuses()
+        return {
+            "collections": collections,
+            "documents": documents,
+            "passages": passages,
+            "connectors": connectors,
+        }
 
     found = await asyncio.to_thread(read)
     return render(
@@ -108,8 +116,24 @@ async def delete_document(request: Request) -> Response:
     return RedirectResponse("/console/knowledge", 303)
 
 
+async def sync_connector(request: Request) -> Response:
+    """The connectors table's "Sync now": one run, then back to the page showing its status."""
+    session, form = await changing_session(request)
+    name = text_field(form, "name", 100)
+    try:
+        report = await asyncio.to_thread(connector_hub(gateway_of(request)).sync, name)
+    except UnknownConnector as error:
+        raise InvalidRequest(f"No knowledge connector `{name}`.", param="name") from error
+    except SyncRunning:
+        return RedirectResponse("/console/knowledge", 303)  # the table shows it running
+    detail = {"collection": report.collection, "error": report.error, **report.counts}
+    await audit_console_action(request, session.name, "knowledge.connector_sync", name, detail)
+    return RedirectResponse("/console/knowledge", 303)
+
+
 ROUTES = [
     Route("/console/knowledge", knowledge_page, methods=["GET"]),
+    Route("/console/knowledge/connectors/sync", sync_connector, methods=["POST"]),
     Route("/console/knowledge/collections", create_collection, methods=["POST"]),
     Route("/console/knowledge/documents", upload, methods=["POST"]),
     Route("/console/knowledge/documents/delete", delete_document, methods=["POST"]),

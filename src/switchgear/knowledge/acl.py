@@ -23,11 +23,19 @@ class AclError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Reader:
-    """The caller's identity, as the auth step resolved it from the API key."""
+    """The caller's identity, as the auth step resolved it from the API key. `auditor`
+    passes every ACL: only the admin API's audited `scope: "all"` search builds one (no key
+    identity can, see `stages.knowledge.reader_of`)."""
 
     user: str | None = None
     team: str | None = None
     app: str | None = None
+    auditor: bool = False
+
+    @classmethod
+    def everything(cls) -> Reader:
+        """The operator's auditor scope: every document, whatever its ACL."""
+        return cls(auditor=True)
 
     def principals(self) -> tuple[str, ...]:
         """`public` plus one principal per known attribute; this is what the SQL filters on."""
@@ -78,4 +86,4 @@ class Acl:
         return sorted(self.principals)
 
     def allows(self, reader: Reader) -> bool:
-        return not self.principals.isdisjoint(reader.principals())
+        return reader.auditor or not self.principals.isdisjoint(reader.principals())

@@ -1,7 +1,12 @@
-"""Structure-aware chunking: a chunk never crosses a heading or a page, and never splits a
-paragraph, table or code block that fits. Larger ones are split at sentence (paragraph), row
-(table, header repeated) or line (code) boundaries. Consecutive chunks of one section share
-`overlap_chars` of trailing prose so a sentence cut at a boundary is still found whole.
+"""Structure-aware chunking: a chunk never crosses a page, and never splits a paragraph, table
+or code block that fits. Larger ones are split at sentence (paragraph), row (table, header
+repeated) or line (code) boundaries. Consecutive chunks of one section share `overlap_chars` of
+trailing prose so a sentence cut at a boundary is still found whole.
+
+Small sections are not chunks of their own: a section that fits whole in the room left in the
+chunk before it (same page) joins it, after its heading line, so a chunk is up to `max_chars`
+of neighbouring text rather than one short paragraph under each heading. The chunk's `section`
+names the section it starts in.
 """
 
 from __future__ import annotations
@@ -11,18 +16,41 @@ from collections.abc import Iterator
 
 from switchgear.knowledge.records import Block, ChunkDraft, ParsedDocument
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
 def chunk_document(
-    document: ParsedDocument, max_chars: int, overlap_chars: int
+    document: ParsedDocument, max_chars: int, overlap_chars: int, merge_sections: bool = True
 ) -> list[ChunkDraft]:
+    """`merge_sections=False`: every section starts a chunk, as before version 2."""
     drafts: list[ChunkDraft] = []
+    previous: str | None = None
     for section, page, blocks in _sections(document.blocks, document.title):
-        for text in _pack(blocks, max_chars, overlap_chars):
+        texts = list(_pack(blocks, max_chars, overlap_chars))
+        last = drafts[-1] if drafts else None
+        if merge_sections and last is not None and last.page == page and len(texts) == 1:
+            parts = (last.text, _heading_line(previous, section), texts[0])
+            merged = "\n\n".join(part for part in parts if part)
+            if len(merged) <= max_chars:
+                drafts[-1] = ChunkDraft(last.ordinal, merged, last.section, page)
+                previous = section
+                continue
+        for text in texts:
             drafts.append(ChunkDraft(len(drafts), text, section, page))
+        previous = section
     return drafts
+
+
+def _heading_line(previous: str | None, section: str | None) -> str:
+    """The heading path of `section` from where it leaves `previous`: `Leave > Sick` after
+    `Leave > Annual` is `Sick`; after `Travel` it is `Leave > Sick`."""
+    before = previous.split(" > ") if previous else []
+    path = section.split(" > ") if section else []
+    shared = 0
+    while shared < min(len(before), len(path) - 1) and before[shared] == path[shared]:
+        shared += 1
+    return " > ".join(path[shared:])
 
 
 def _sections(

@@ -83,7 +83,8 @@ class MiniLmOnnx:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         self.load()
-        return [len(e.ids) for e in self._tokenizer.encode_batch(self._window(texts))]
+        # The batch is padded to its longest text: count the real tokens, not the padding.
+        return [sum(e.attention_mask) for e in self._tokenizer.encode_batch(self._window(texts))]
 
     def _window(self, texts: Sequence[str]) -> list[str]:
         """Each text cut to what can reach the model: a word piece covers at most

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from switchgear.knowledge.embedder import Embedder, Vectors
+from switchgear.knowledge.grouping import documents_of
 from switchgear.knowledge.records import Passage
 from switchgear.schema.errors import InvalidRequest
 from switchgear.schema.kinds import EmbeddingsRequest
@@ -161,10 +162,13 @@ def _encode(vector: np.ndarray[Any, Any], encoding_format: str) -> list[float] |
 
 
 def search_body(query: str, collection: str, passages: Sequence[Passage]) -> dict[str, Any]:
+    """The flat `data` list (one entry per passage, as before), and `documents`: the same
+    passages grouped per document, best document first, `passages` indexing into `data`."""
     return {
         "object": "list",
         "collection": collection,
         "query": query,
+        "documents": documents_of(passages),
         "data": [
             {
                 "object": "search.result",
@@ -178,6 +182,9 @@ def search_body(query: str, collection: str, passages: Sequence[Passage]) -> dic
                 "text": p.text,
                 "bm25_rank": p.bm25_rank,
                 "vector_rank": p.vector_rank,
+                "effective_date": p.effective_date,
+                "superseded_by": p.superseded_by,
+                "superseded": p.superseded_by is not None,
             }
             for n, p in enumerate(passages, start=1)
         ],

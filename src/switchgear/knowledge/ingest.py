@@ -13,7 +13,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,13 @@ from switchgear.knowledge.embedder import Embedder
 from switchgear.knowledge.readers import ReadError, read_document
 from switchgear.knowledge.records import FileOutcome, FileStatus, IngestProgress, IngestReport
 from switchgear.knowledge.store import DocumentWrite, KnowledgeStore, StoreError
+from switchgear.knowledge.versions import (
+    MetadataError,
+    merged_metadata,
+    parse_metadata,
+    version_facts,
+)
+from switchgear.knowledge.window import over_window, window_chars
 
 log = logging.getLogger("switchgear.knowledge")
 ProgressCallback = Callable[[IngestProgress], None]
@@ -30,11 +37,14 @@ ProgressCallback = Callable[[IngestProgress], None]
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """One file to ingest: a path on disk or uploaded bytes, under its name in the collection."""
+    """One file to ingest: a path on disk or uploaded bytes, under its name in the collection.
+    `metadata`: version facts from the upload or a connector (`knowledge/versions.py` keys),
+    over any the file's own front matter states."""
 
     source: str
     path: Path | None = None
     data: bytes | None = None
+    metadata: Mapping[str, str | list[str]] | None = None
 
     def size(self) -> int:
         if self.data is not None:
@@ -51,8 +61,10 @@ class SourceFile:
 
 @dataclass(frozen=True, slots=True)
 class IngestSettings:
-    max_chars: int = 1000
+    # None: each document's chunks sized to the embedding model's window (knowledge/window.py).
+    max_chars: int | None = None
     overlap_chars: int = 150
+    merge_sections: bool = True
     max_file_bytes: int = 25 * 1024 * 1024
     max_chunks_per_file: int = 5000
 
@@ -108,6 +120,7 @@ def fingerprint(settings: IngestSettings, embedder: Embedder) -> str:
     """Changes when chunking or the model changes, so unchanged files are re-indexed then."""
     key = (
         f"{CHUNKER_VERSION}|{settings.max_chars}|{settings.overlap_chars}|"
+        f"{settings.merge_sections}|"
         f"{embedder.model_id}|{embedder.max_tokens}"
     )
     return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -174,6 +187,9 @@ def _ingest_one(
             )
         data = file.read()
         content_hash = hashlib.sha256(data).hexdigest()
+        explicit = parse_metadata(file.metadata)
+        if file.metadata:  # new metadata for the same bytes is a change to index
+            print_ = f"{print_}:{explicit.digest()}"
         state = store.document_state(collection, file.source)
         if state is not None and (state.content_hash, state.fingerprint) == (content_hash, print_):
             if state.acl_key == acl.key():
@@ -181,18 +197,38 @@ def _ingest_one(
             store.set_acl(collection, file.source, acl)
             return FileOutcome(file.source, "acl_updated", chunks=state.chunks)
         document = read_document(data, file.source)
-        drafts = chunk_document(document, settings.max_chars, settings.overlap_chars)
+        metadata = parse_metadata(merged_metadata(document.metadata, file.metadata))
+        title = metadata.title or document.title
+        if settings.max_chars:
+            max_chars, overlap = settings.max_chars, settings.overlap_chars
+        else:  # a window of CJK text can be 200 characters: the overlap shrinks with it
+            max_chars = window_chars(document, title, embedder)
+            overlap = min(settings.overlap_chars, max_chars // 5)
+        drafts = chunk_document(document, max_chars, overlap, settings.merge_sections)
         if len(drafts) > settings.max_chunks_per_file:
             raise ReadError(
                 f"{len(drafts)} chunks, over the {settings.max_chunks_per_file} per-file limit "
                 "(knowledge.max_chunks_per_file)"
             )
-        vectors = embedder.embed([d.embedding_text(document.title) for d in drafts])
+        texts = [d.embedding_text(title) for d in drafts]
+        cut = over_window(embedder, texts)
+        if cut:
+            log.warning(
+                "%s: %d of %d chunks fill or pass the %d-token window of %s, which reads no "
+                "more of each (lower knowledge.chunking.max_chars, or leave it unset)",
+                file.source,
+                cut,
+                len(drafts),
+                embedder.max_tokens,
+                embedder.model_id,
+            )
+            report.truncated_chunks += cut
+        vectors = embedder.embed(texts)
         store.replace_document(
             DocumentWrite(
                 collection=collection,
                 source=file.source,
-                title=document.title,
+                title=title,
                 format=document.format,
                 content_hash=content_hash,
                 fingerprint=print_,
@@ -201,12 +237,13 @@ def _ingest_one(
                 size_bytes=len(data),
                 chunks=drafts,
                 vectors=vectors,
+                version=version_facts(document, metadata),
             )
         )
         report.chunks_embedded += len(drafts)
         status: FileStatus = "updated" if state is not None else "added"
         return FileOutcome(file.source, status, chunks=len(drafts), pages=document.pages)
-    except ReadError as error:
+    except (ReadError, MetadataError) as error:
         return _failed(file, str(error), kept=state is not None)
     except OSError as error:
         return _failed(file, f"cannot read: {error.strerror or error}", kept=state is not None)

@@ -2,13 +2,16 @@
 protocol and same tests as the SQLite store (`tests/knowledge` runs both).
 
 - Full text: a weighted `tsvector` (text A, section B, title C) with a GIN index, ranked by
-  `ts_rank_cd` (Postgres has no BM25; z-score fusion needs no calibrated scale).
+  `ts_rank_cd` (Postgres has no BM25; z-score fusion needs no calibrated scale). It holds the
+  terms of `knowledge/keywords.py` (as SQLite's FTS5 does), computed at insert time and put
+  through the `simple` configuration, which only lower-cases: the same terms on both stores.
 - Vectors: `vector(N)` with an HNSW cosine index.
-- Permissions: both ranking queries carry `acl_id = ANY (SELECT acl_id FROM
-  knowledge_acl_members WHERE principal = ANY (reader's principals))` in their WHERE clause,
-  so an unreadable row is never a result. With the HNSW index, pgvector before 0.8 filters
-  the `hnsw.ef_search` candidates the index yields, so a reader who may see little can get
-  fewer than k rows (never another reader's); 0.8+ has iterative scans, switched on here.
+- Permissions: both ranking queries carry `acl_id IN (SELECT acl_id FROM
+  knowledge_acl_members WHERE principal IN (reader's principals))` in their WHERE clause,
+  so an unreadable row is never a result (nor a superseded version's: `version_sql`). With
+  the HNSW index, pgvector before 0.8 filters the `hnsw.ef_search` candidates the index
+  yields, so a reader who may see little can get fewer than k rows (never another reader's);
+  0.8+ has iterative scans, switched on here.
 
 Tables are prefixed `knowledge_` so they can share a database with other stores.
 Needs `psycopg` (3.x); the connection string is `knowledge.postgres_dsn`.
@@ -25,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from switchgear.knowledge.acl import Acl, Reader
+from switchgear.knowledge.connectors.schema import CONNECTOR_TABLES
 from switchgear.knowledge.embedder import Vectors
+from switchgear.knowledge.keywords import keyword_text
 from switchgear.knowledge.records import Passage
 from switchgear.knowledge.store import (
     CollectionInfo,
@@ -38,8 +43,18 @@ from switchgear.knowledge.store import (
     document_info_of,
     document_row,
     passage_of,
+    readable_acl_ids,
 )
-from switchgear.store.migrate import apply_migrations, sql_migration
+from switchgear.knowledge.version_sql import (
+    VersionTables,
+    group_of,
+    record_versions,
+    remark_chunks,
+    reorder,
+    version_columns,
+)
+from switchgear.knowledge.versions import Versions
+from switchgear.store.migrate import Migration, apply_migrations, sql_migration
 
 _SCHEMA = [
     "CREATE EXTENSION IF NOT EXISTS vector",
@@ -73,9 +88,51 @@ _SCHEMA = [
     """CREATE INDEX IF NOT EXISTS knowledge_chunks_scope
         ON knowledge_chunks (collection_id, acl_id)""",
 ]
-_MIGRATIONS = [sql_migration("knowledge.m001_tables", *_SCHEMA)]
-_ALLOWED = "(SELECT acl_id FROM knowledge_acl_members WHERE principal = ANY (%s))"
+# The weighted tsvector of one chunk from its keyword texts (title, section, text).
+_TSV = """setweight(to_tsvector('simple', %s), 'C') || setweight(to_tsvector('simple', %s), 'B')
+    || setweight(to_tsvector('simple', %s), 'A')"""
+
+
+def _keyword_texts(title: str, section: str | None, text: str) -> tuple[str, str, str]:
+    return keyword_text(title), keyword_text(section or ""), keyword_text(text)
+
+
+def m002_keywords(cursor: Any) -> None:
+    """`tsv` from `knowledge/keywords.py` terms instead of the English configuration: a
+    generated column cannot call Python, so it becomes a plain column written at insert time,
+    filled here for the rows already stored."""
+    cursor.execute("ALTER TABLE knowledge_chunks DROP COLUMN tsv")
+    cursor.execute("ALTER TABLE knowledge_chunks ADD COLUMN tsv TSVECTOR")
+    cursor.execute("SELECT id, title, section, text FROM knowledge_chunks")
+    rows = cursor.fetchall()
+    cursor.executemany(
+        f"UPDATE knowledge_chunks SET tsv = {_TSV} WHERE id = %s",
+        [
+            (*_keyword_texts(title, section, text), chunk_id)
+            for chunk_id, title, section, text in rows
+        ],
+    )
+    cursor.execute("CREATE INDEX knowledge_chunks_tsv ON knowledge_chunks USING gin (tsv)")
+
+
+_MIGRATIONS = [
+    sql_migration("knowledge.m001_tables", *_SCHEMA),
+    Migration("knowledge.m002_keywords", m002_keywords),
+    sql_migration("knowledge.m003_versions", *version_columns("knowledge_documents", "BYTEA")),
+    sql_migration("knowledge.m004_connectors", *CONNECTOR_TABLES),
+]
+_VERSIONS = VersionTables("%s", "knowledge_documents", "knowledge_chunks")
 _COLLECTION = "(SELECT id FROM knowledge_collections WHERE name = %s)"
+
+
+def _any_of(terms: Sequence[str]) -> str:
+    """A tsquery matching any of the terms, each quoted (a quote or backslash escaped)."""
+    quoted = ("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
+    return " | ".join(quoted)
+
+
+def _readable(reader: Reader, versions: Versions) -> tuple[str, tuple[str, ...]]:
+    return readable_acl_ids(reader, versions, "%s", "knowledge_acl_sets", "knowledge_acl_members")
 
 
 def _vector_text(vector: Vectors) -> str:
@@ -176,7 +233,8 @@ class PostgresKnowledgeStore:
     def documents(self, collection: str) -> list[DocumentInfo]:
         rows = self._read(
             f"""SELECT d.source, d.title, d.format, d.chunks, d.pages, a.key, d.content_hash,
-                d.ingested_at FROM knowledge_documents d
+                d.ingested_at, d.version_group, d.effective_date, d.superseded_by
+            FROM knowledge_documents d
             JOIN knowledge_acl_sets a ON a.id = d.acl_id
             WHERE d.collection_id = {_COLLECTION} ORDER BY d.source""",
             (collection,),
@@ -214,6 +272,7 @@ class PostgresKnowledgeStore:
                 "SELECT id FROM knowledge_documents WHERE collection_id = %s AND source = %s",
                 (cid, document.source),
             ).fetchone()
+            old_group = group_of(db, _VERSIONS, old[0])[1] if old is not None else None
             if old is not None:
                 db.execute("DELETE FROM knowledge_chunks WHERE document_id = %s", old)
                 db.execute("DELETE FROM knowledge_documents WHERE id = %s", old)
@@ -225,9 +284,9 @@ class PostgresKnowledgeStore:
             ).fetchone()[0]
             with db.cursor() as cursor:
                 cursor.executemany(
-                    """INSERT INTO knowledge_chunks (document_id, collection_id, acl_id, ordinal,
-                        section, page, title, text, embedding)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::vector)""",
+                    f"""INSERT INTO knowledge_chunks (document_id, collection_id, acl_id, ordinal,
+                        section, page, title, text, embedding, tsv)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::vector, {_TSV})""",
                     [
                         (
                             doc_id,
@@ -239,10 +298,12 @@ class PostgresKnowledgeStore:
                             document.title,
                             chunk.text,
                             _vector_text(vector),
+                            *_keyword_texts(document.title, chunk.section, chunk.text),
                         )
                         for chunk, vector in zip(document.chunks, vectors, strict=True)
                     ],
                 )
+            record_versions(db, _VERSIONS, doc_id, document.source, document.version, old_group)
 
     def set_acl(self, collection: str, source: str, acl: Acl) -> bool:
         with self._write() as db:
@@ -254,6 +315,7 @@ class PostgresKnowledgeStore:
             db.execute(
                 "UPDATE knowledge_chunks SET acl_id = %s WHERE document_id = %s", (acl_id, row[0])
             )
+            remark_chunks(db, _VERSIONS, row[0])
             return True
 
     def delete_document(self, collection: str, source: str) -> bool:
@@ -261,34 +323,48 @@ class PostgresKnowledgeStore:
             row = self._document_id(db, collection, source)
             if row is None:
                 return False
+            collection_id, group = group_of(db, _VERSIONS, row[0])
             db.execute("DELETE FROM knowledge_chunks WHERE document_id = %s", row)
             db.execute("DELETE FROM knowledge_documents WHERE id = %s", row)
+            reorder(db, _VERSIONS, collection_id, group)
             return True
 
     def search_text(
-        self, collection: str, terms: Sequence[str], reader: Reader, limit: int
+        self,
+        collection: str,
+        terms: Sequence[str],
+        reader: Reader,
+        limit: int,
+        versions: Versions = "current",
     ) -> list[Hit]:
         if not terms or limit < 1:
             return []
+        allowed, readable = _readable(reader, versions)
         rows = self._read(
             f"""SELECT c.id, ts_rank_cd(c.tsv, q, 32) AS score
-            FROM knowledge_chunks c, websearch_to_tsquery('english', %s) q
-            WHERE c.tsv @@ q AND c.collection_id = {_COLLECTION} AND c.acl_id = ANY {_ALLOWED}
+            FROM knowledge_chunks c, to_tsquery('simple', %s) q
+            WHERE c.tsv @@ q AND c.collection_id = {_COLLECTION} AND c.acl_id IN {allowed}
             ORDER BY score DESC, c.id LIMIT %s""",
-            (" OR ".join(terms), collection, list(reader.principals()), limit),
+            (_any_of(terms), collection, *readable, limit),
         )
         return [Hit(int(r[0]), rank, float(r[1])) for rank, r in enumerate(rows, start=1)]
 
     def search_vector(
-        self, collection: str, vector: Vectors, reader: Reader, limit: int
+        self,
+        collection: str,
+        vector: Vectors,
+        reader: Reader,
+        limit: int,
+        versions: Versions = "current",
     ) -> list[Hit]:
         if self._dimensions is None or limit < 1:
             return []
+        allowed, readable = _readable(reader, versions)
         literal = _vector_text(np.asarray(vector).reshape(-1))
         sql = f"""SELECT id, 1 - (embedding <=> %s::vector) FROM knowledge_chunks
-            WHERE collection_id = {_COLLECTION} AND acl_id = ANY {_ALLOWED}
+            WHERE collection_id = {_COLLECTION} AND acl_id IN {allowed}
             ORDER BY embedding <=> %s::vector LIMIT %s"""
-        params = (literal, collection, list(reader.principals()), literal, limit)
+        params = (literal, collection, *readable, literal, limit)
         with self._lock, self._db.transaction():
             self._db.execute(f"SET LOCAL hnsw.ef_search = {max(40, min(limit * 4, 1000))}")
             if self._iterative_scan:
@@ -299,12 +375,14 @@ class PostgresKnowledgeStore:
     def passages(self, chunk_ids: Sequence[int], reader: Reader) -> dict[int, Passage]:
         if not chunk_ids:
             return {}
+        allowed, readable = _readable(reader, "all")
         rows = self._read(
-            f"""SELECT c.id, col.name, d.source, d.title, c.section, c.page, c.text
+            f"""SELECT c.id, col.name, d.source, d.title, c.section, c.page, c.text,
+                d.effective_date, d.superseded_by, d.version_group
             FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
             JOIN knowledge_collections col ON col.id = c.collection_id
-            WHERE c.id = ANY (%s) AND c.acl_id = ANY {_ALLOWED}""",
-            (list(chunk_ids), list(reader.principals())),
+            WHERE c.id = ANY (%s) AND c.acl_id IN {allowed}""",
+            (list(chunk_ids), *readable),
         )
         return {int(r[0]): passage_of(r) for r in rows}
 

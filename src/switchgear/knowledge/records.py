@@ -27,6 +27,8 @@ class ParsedDocument:
     format: str
     blocks: list[Block]
     pages: int | None = None
+    # Version metadata the file states about itself (Markdown/text YAML front matter).
+    metadata: dict[str, str | list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,10 @@ class Passage:
     score: float
     bm25_rank: int | None = None
     vector_rank: int | None = None
+    effective_date: str | None = None
+    # The newer version's source when this document is superseded (`versions: all` only).
+    superseded_by: str | None = None
+    version_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +77,12 @@ class Citation:
     section: str | None
     chunk_id: int
     score: float
+    effective_date: str | None = None
+    superseded_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """Version fields only where known, so unversioned answers keep their old shape."""
+        body: dict[str, Any] = {
             "index": self.number,
             "source": self.source,
             "title": self.title,
@@ -82,14 +91,24 @@ class Citation:
             "chunk_id": self.chunk_id,
             "score": round(self.score, 6),
         }
+        if self.effective_date:
+            body["effective_date"] = self.effective_date
+        if self.superseded_by:
+            body["superseded_by"] = self.superseded_by
+        return body
 
     def label(self) -> str:
-        """`handbook/leave.pdf, p. 3, Annual leave`: how a person finds the passage again."""
+        """`travel/policy.pdf, p. 3, Meals, effective 2025-01-01`: how a person finds the
+        passage again, and which version it is."""
         parts = [self.source]
         if self.page is not None:
             parts.append(f"p. {self.page}")
         if self.section:
             parts.append(self.section)
+        if self.effective_date:
+            parts.append(f"effective {self.effective_date}")
+        if self.superseded_by:
+            parts.append(f"superseded by {self.superseded_by}")
         return ", ".join(parts)
 
 
@@ -122,6 +141,8 @@ class IngestReport:
     files: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
     chunks_embedded: int = 0
+    # Chunks whose embedding text fills or passes the model's window (logged per file).
+    truncated_chunks: int = 0
 
     def count(self, status: FileStatus) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -147,9 +168,10 @@ class IngestReport:
             for s in ("added", "updated", "acl_updated", "unchanged", "removed", "failed")
             if self.count(s)
         ]
+        cut = f"; {self.truncated_chunks} over the model's window" if self.truncated_chunks else ""
         return (
             f"{self.collection}: {', '.join(parts) or 'nothing to do'}; "
-            f"{self.chunks_embedded} chunks embedded in {self.seconds:.1f}s"
+            f"{self.chunks_embedded} chunks embedded in {self.seconds:.1f}s{cut}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,6 +181,7 @@ class IngestReport:
             "summary": self.summary(),
             "seconds": round(self.seconds, 3),
             "chunks_embedded": self.chunks_embedded,
+            "truncated_chunks": self.truncated_chunks,
             "files": [f.to_dict() for f in self.files],
         }
 

@@ -14,38 +14,20 @@ chosen on one seed and checked on another, with and without superseded-rule hard
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
 from switchgear.knowledge.acl import Reader
 from switchgear.knowledge.embedder import Embedder
+from switchgear.knowledge.grouping import capped_per_document, ranked
+from switchgear.knowledge.keywords import query_terms
 from switchgear.knowledge.records import Passage
 from switchgear.knowledge.store import Hit, KnowledgeStore
+from switchgear.knowledge.versions import Versions
 
 Mode = Literal["hybrid", "bm25", "vector"]
 Fusion = Literal["minmax", "zscore", "rrf"]
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Words that carry no topic; dropping them keeps the OR-query small and BM25 focused.
-_STOPWORD_TEXT = """
-a about above after again all am an and any are as at be because been before being below
-between both but by can could did do does doing down during each few for from further
-had has have having he her here hers herself him himself his how i if in into is it its
-itself just me more most my myself no nor not now of off on once only or other our ours
-ourselves out over own same she should so some such than that the their theirs them
-themselves then there these they this those through to too under until up very was we
-were what when where which while who whom why will with would you your yours yourself
-yourselves tell know please much many get
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
-def query_terms(query: str, limit: int = 32) -> list[str]:
-    """Distinct lower-case words of the question, stop words removed (all kept if none left)."""
-    words = [w.lower() for w in _WORD.findall(query)]
-    kept = [w for w in words if w not in STOPWORDS] or words
-    return list(dict.fromkeys(kept))[:limit]
 
 
 def fuse_rrf(rankings: Sequence[Sequence[Hit]], rrf_k: int) -> list[tuple[int, float]]:
@@ -91,28 +73,36 @@ def search(
     fusion: Fusion = "minmax",
     vector_weight: float = 0.6,
     rrf_k: int = 60,
+    versions: Versions = "current",
+    max_per_document: int | None = None,
 ) -> list[Passage]:
-    """The `top_k` passages `reader` may read that best answer `query`. Blocking: run it in a
-    thread from async code (it embeds the query and queries SQLite)."""
+    """The `top_k` passages `reader` may read that best answer `query`, from current versions
+    only unless `versions="all"` (then older versions rank below their successors), at most
+    `max_per_document` from one document while others match. Blocking: run it in a thread
+    from async code (it embeds the query and queries the store)."""
     if not query.strip():
         return []
     pool = max(candidates, top_k)
+    # Capping and penalising need every candidate's document, not only the first `top_k`.
+    window = top_k if max_per_document is None and versions == "current" else None
     text_hits: list[Hit] = []
     vector_hits: list[Hit] = []
     if mode in ("hybrid", "bm25"):
-        text_hits = store.search_text(collection, query_terms(query), reader, pool)
+        text_hits = store.search_text(collection, query_terms(query), reader, pool, versions)
     if mode in ("hybrid", "vector"):
         vector = embedder.embed([query])[0]
-        vector_hits = store.search_vector(collection, vector, reader, pool)
+        vector_hits = store.search_vector(collection, vector, reader, pool, versions)
     if fusion == "rrf":
-        fused = fuse_rrf([text_hits, vector_hits], rrf_k)[:top_k]
+        fused = fuse_rrf([text_hits, vector_hits], rrf_k)[:window]
     else:
-        weighted = [(text_hits, 1.0 - vector_weight), (vector_hits, vector_weight)]
-        fused = fuse_scores(weighted, fusion)[:top_k]
+        # With one retriever in use its normalised score is the score: a lone full match is 1.0.
+        text_weight = {"hybrid": 1.0 - vector_weight, "bm25": 1.0, "vector": 0.0}[mode]
+        weighted = [(text_hits, text_weight), (vector_hits, 1.0 - text_weight)]
+        fused = fuse_scores(weighted, fusion)[:window]
     found = store.passages([chunk_id for chunk_id, _ in fused], reader)
     text_rank = {h.chunk_id: h.rank for h in text_hits}
     vector_rank = {h.chunk_id: h.rank for h in vector_hits}
-    return [
+    scored = [
         replace(
             found[chunk_id],
             score=score,
@@ -122,3 +112,4 @@ def search(
         for chunk_id, score in fused
         if chunk_id in found
     ]
+    return capped_per_document(ranked(scored), top_k, max_per_document)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from switchgear.knowledge.records import IngestReport, Passage
 from switchgear.knowledge.rerank import Complete, rerank
 from switchgear.knowledge.retrieve import Mode, search
 from switchgear.knowledge.store import CollectionInfo, DocumentInfo, KnowledgeStore
+from switchgear.knowledge.versions import MetadataError, MetadataInput, Versions, parse_metadata
 from switchgear.schema.errors import InvalidRequest, NotFound
 from switchgear.schema.kinds import EmbeddingsRequest, SearchRequest
 from switchgear.schema.requests import ChatCompletionRequest
@@ -78,17 +80,20 @@ class Knowledge:
         root: Path | None = None,
         remove_missing: bool = True,
         progress: ProgressCallback | None = None,
+        metadata: MetadataInput | None = None,
     ) -> IngestReport:
         """Files and folders from disk (the CLI). Files gone from an ingested folder are
-        removed from the index unless `remove_missing` is False."""
+        removed from the index unless `remove_missing` is False. `metadata` (version facts,
+        `knowledge/versions.py`) applies to every file, over its own front matter."""
         resolved_acl = self._acl(collection, acl)
+        _check_metadata(metadata)
         selection = select_files(paths, root)
         report = IngestReport(collection, files=list(selection.missing))
         return ingest_files(
             self.store,
             self.embedder,
             collection,
-            selection.files,
+            [replace(f, metadata=metadata) for f in selection.files],
             resolved_acl,
             self._settings(),
             remove_missing_under=selection.folders if remove_missing else (),
@@ -103,10 +108,15 @@ class Knowledge:
         *,
         acl: AclInput = None,
         progress: ProgressCallback | None = None,
+        metadata: MetadataInput | None = None,
     ) -> IngestReport:
-        """Uploaded files (the admin API's multipart form): `(file name, bytes)` each."""
+        """Uploaded files (the admin API's multipart form): `(file name, bytes)` each;
+        `metadata` as for `ingest`."""
         resolved_acl = self._acl(collection, acl)
-        files = [SourceFile(_upload_name(name), data=data) for name, data in uploads]
+        _check_metadata(metadata)
+        files = [
+            SourceFile(_upload_name(name), data=data, metadata=metadata) for name, data in uploads
+        ]
         return ingest_files(
             self.store,
             self.embedder,
@@ -151,6 +161,7 @@ class Knowledge:
         *,
         top_k: int | None = None,
         mode: Mode | None = None,
+        versions: Versions = "current",
     ) -> list[Passage]:
         self._require(collection)
         retrieval = self.config.retrieval
@@ -166,6 +177,8 @@ class Knowledge:
             fusion=retrieval.fusion,
             vector_weight=retrieval.vector_weight,
             rrf_k=retrieval.rrf_k,
+            versions=versions,
+            max_per_document=retrieval.max_passages_per_document,
         )
 
     async def augment(
@@ -190,7 +203,14 @@ class Knowledge:
         if screen is not None:
             fetch += max(2, wanted // 2)
         passages = await asyncio.to_thread(
-            self.search, question, binding.collection, reader, top_k=fetch, mode=binding.mode
+            lambda: self.search(
+                question,
+                binding.collection,
+                reader,
+                top_k=fetch,
+                mode=binding.mode,
+                versions=binding.versions,
+            )
         )
         if screen is not None:
             passages = screen(passages)
@@ -226,6 +246,7 @@ class Knowledge:
             reader,
             top_k=request.top_k or (bound.top_k if bound else None),
             mode=request.mode or (bound.mode if bound else None),
+            versions=request.versions or (bound.versions if bound else "current"),
         )
         return search_body(request.query, collection, passages)
 
@@ -239,6 +260,7 @@ class Knowledge:
         return IngestSettings(
             max_chars=c.chunking.max_chars,
             overlap_chars=c.chunking.overlap_chars,
+            merge_sections=c.chunking.merge_sections,
             max_file_bytes=c.max_file_bytes,
             max_chunks_per_file=c.max_chunks_per_file,
         )
@@ -264,6 +286,13 @@ class Knowledge:
     def _require(self, collection: str) -> None:
         if not self.store.has_collection(collection):
             raise missing_collection(collection)
+
+
+def _check_metadata(metadata: MetadataInput | None) -> None:
+    try:
+        parse_metadata(metadata)
+    except MetadataError as error:
+        raise InvalidRequest(str(error), param="metadata") from error
 
 
 def missing_collection(collection: str) -> NotFound:

@@ -24,6 +24,7 @@ import numpy as np
 
 from switchgear.knowledge.acl import Acl, Reader
 from switchgear.knowledge.embedder import Vectors
+from switchgear.knowledge.keywords import keyword_text
 from switchgear.knowledge.records import Passage
 from switchgear.knowledge.sqlite_schema import create_vector_table, migrate
 from switchgear.knowledge.store import (
@@ -37,7 +38,16 @@ from switchgear.knowledge.store import (
     document_info_of,
     document_row,
     passage_of,
+    readable_acl_ids,
 )
+from switchgear.knowledge.version_sql import (
+    VersionTables,
+    group_of,
+    record_versions,
+    remark_chunks,
+    reorder,
+)
+from switchgear.knowledge.versions import Versions
 from switchgear.store.sqlite_connect import connect
 
 # BM25 column weights: title, section (heading path), text.
@@ -45,10 +55,11 @@ _BM25 = "bm25(chunks_fts, 0.5, 1.0, 1.0)"
 _MAX_K = 4096  # sqlite-vec's limit on k
 
 
-def _allowed(reader: Reader) -> tuple[str, tuple[str, ...]]:
-    principals = reader.principals()
-    marks = ", ".join("?" for _ in principals)
-    return f"(SELECT acl_id FROM acl_members WHERE principal IN ({marks}))", principals
+_VERSIONS = VersionTables("?", "documents", "chunks", vectors="chunk_vectors")
+
+
+def _allowed(reader: Reader, versions: Versions = "current") -> tuple[str, tuple[str, ...]]:
+    return readable_acl_ids(reader, versions, "?", "acl_sets", "acl_members")
 
 
 class SqliteKnowledgeStore:
@@ -145,7 +156,7 @@ class SqliteKnowledgeStore:
         rows = self._read(
             """
             SELECT d.source, d.title, d.format, d.chunks, d.pages, a.key, d.content_hash,
-                   d.ingested_at
+                   d.ingested_at, d.version_group, d.effective_date, d.superseded_by
             FROM documents d JOIN collections c ON c.id = d.collection_id
             JOIN acl_sets a ON a.id = d.acl_id
             WHERE c.name = ? ORDER BY d.source
@@ -185,6 +196,7 @@ class SqliteKnowledgeStore:
                 "SELECT id FROM documents WHERE collection_id = ? AND source = ?",
                 (cid, document.source),
             ).fetchone()
+            old_group = group_of(db, _VERSIONS, old[0])[1] if old is not None else None
             if old is not None:
                 self._delete_chunks(db, old[0])
                 db.execute("DELETE FROM documents WHERE id = ?", (old[0],))
@@ -196,6 +208,7 @@ class SqliteKnowledgeStore:
                 """,
                 document_row(document, cid, acl_id),
             ).lastrowid
+            title_terms = keyword_text(document.title)
             for chunk, vector in zip(document.chunks, vectors, strict=True):
                 chunk_id = db.execute(
                     "INSERT INTO chunks (document_id, collection_id, acl_id, ordinal, section, "
@@ -204,13 +217,19 @@ class SqliteKnowledgeStore:
                 ).lastrowid
                 db.execute(
                     "INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
-                    (chunk_id, document.title, chunk.section or "", chunk.text),
+                    (
+                        chunk_id,
+                        title_terms,
+                        keyword_text(chunk.section or ""),
+                        keyword_text(chunk.text),
+                    ),
                 )
                 db.execute(
                     "INSERT INTO chunk_vectors (chunk_id, collection_id, acl_id, embedding) "
                     "VALUES (?, ?, ?, ?)",
                     (chunk_id, cid, acl_id, vector.tobytes()),
                 )
+            record_versions(db, _VERSIONS, doc_id, document.source, document.version, old_group)
 
     def set_acl(self, collection: str, source: str, acl: Acl) -> bool:
         with self._write() as db:
@@ -225,6 +244,7 @@ class SqliteKnowledgeStore:
                 "UPDATE chunk_vectors SET acl_id = ? WHERE chunk_id = ?",
                 [(acl_id, chunk_id) for chunk_id in ids],
             )
+            remark_chunks(db, _VERSIONS, row[0])
             return True
 
     def delete_document(self, collection: str, source: str) -> bool:
@@ -232,19 +252,26 @@ class SqliteKnowledgeStore:
             row = self._document_id(db, collection, source)
             if row is None:
                 return False
+            collection_id, group = group_of(db, _VERSIONS, row[0])
             self._delete_chunks(db, row[0])
             db.execute("DELETE FROM documents WHERE id = ?", row)
+            reorder(db, _VERSIONS, collection_id, group)
             return True
 
     # -- retrieval -------------------------------------------------------------------------
 
     def search_text(
-        self, collection: str, terms: Sequence[str], reader: Reader, limit: int
+        self,
+        collection: str,
+        terms: Sequence[str],
+        reader: Reader,
+        limit: int,
+        versions: Versions = "current",
     ) -> list[Hit]:
         if not terms or limit < 1:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-        allowed, principals = _allowed(reader)
+        allowed, principals = _allowed(reader, versions)
         rows = self._read(
             f"""
             SELECT c.id, {_BM25} AS rank_score
@@ -260,11 +287,16 @@ class SqliteKnowledgeStore:
         return [Hit(row[0], rank, -row[1]) for rank, row in enumerate(rows, start=1)]
 
     def search_vector(
-        self, collection: str, vector: Vectors, reader: Reader, limit: int
+        self,
+        collection: str,
+        vector: Vectors,
+        reader: Reader,
+        limit: int,
+        versions: Versions = "current",
     ) -> list[Hit]:
         if self._dimensions is None or limit < 1:
             return []
-        allowed, principals = _allowed(reader)
+        allowed, principals = _allowed(reader, versions)
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
         rows = self._read(
             f"""
@@ -281,11 +313,12 @@ class SqliteKnowledgeStore:
     def passages(self, chunk_ids: Sequence[int], reader: Reader) -> dict[int, Passage]:
         if not chunk_ids:
             return {}
-        allowed, principals = _allowed(reader)
+        allowed, principals = _allowed(reader, "all")
         marks = ", ".join("?" for _ in chunk_ids)
         rows = self._read(
             f"""
-            SELECT c.id, col.name, d.source, d.title, c.section, c.page, c.text
+            SELECT c.id, col.name, d.source, d.title, c.section, c.page, c.text,
+                   d.effective_date, d.superseded_by, d.version_group
             FROM chunks c JOIN documents d ON d.id = c.document_id
             JOIN collections col ON col.id = c.collection_id
             WHERE c.id IN ({marks}) AND c.acl_id IN {allowed}

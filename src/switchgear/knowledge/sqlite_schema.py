@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchgear.store.migrate import Migration, apply_migrations, sqlite_transaction
+from switchgear.knowledge.connectors.schema import CONNECTOR_TABLES
+from switchgear.knowledge.keywords import keyword_text
+from switchgear.knowledge.version_sql import version_columns
+from switchgear.store.migrate import (
+    Migration,
+    apply_migrations,
+    sql_migration,
+    sqlite_transaction,
+)
 
 
 def m001_knowledge(db: Any) -> None:
@@ -85,6 +93,31 @@ def m001_knowledge(db: Any) -> None:
     )
 
 
+def m002_keywords(db: Any) -> None:
+    """Full text over the terms of `knowledge/keywords.py` (CJK bigrams, Arabic letter forms
+    unified, diacritics dropped), which FTS5 only splits at spaces (`ascii`); rebuilt from
+    the stored chunks, so a database made before it keeps working."""
+    db.execute("DROP TABLE chunks_fts")
+    db.execute(
+        """
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            title, section, text, content='', contentless_delete=1, tokenize='ascii'
+        )
+        """
+    )
+    rows = db.execute(
+        "SELECT c.id, d.title, c.section, c.text FROM chunks c "
+        "JOIN documents d ON d.id = c.document_id"
+    ).fetchall()
+    db.executemany(
+        "INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
+        [
+            (chunk_id, keyword_text(title), keyword_text(section or ""), keyword_text(text))
+            for chunk_id, title, section, text in rows
+        ],
+    )
+
+
 def create_vector_table(db: Any, dimensions: int) -> None:
     """Created when the embedding model is first bound, since vec0 fixes the dimension.
 
@@ -103,7 +136,12 @@ def create_vector_table(db: Any, dimensions: int) -> None:
     )
 
 
-MIGRATIONS = [Migration("knowledge.m001_tables", m001_knowledge)]
+MIGRATIONS = [
+    Migration("knowledge.m001_tables", m001_knowledge),
+    Migration("knowledge.m002_keywords", m002_keywords),
+    sql_migration("knowledge.m003_versions", *version_columns("documents", "BLOB")),
+    sql_migration("knowledge.m004_connectors", *CONNECTOR_TABLES),
+]
 
 
 def migrate(db: Any) -> list[str]:

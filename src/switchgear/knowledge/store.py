@@ -6,7 +6,8 @@ Contract every backend keeps:
   new version is visible and the old version (if any) is intact.
 - `search_text` and `search_vector` apply the reader's permissions inside the query that ranks,
   so an unreadable chunk is never among the `limit` results (no post-filtering shortfall) and
-  never leaves the database.
+  never leaves the database. Superseded versions are left out the same way unless asked for.
+- `replace_document` and `delete_document` keep version groups ordered (`version_sql`).
 - Chunk ids are never reused, so a citation of a deleted chunk can never resolve to new text.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -22,6 +23,7 @@ import numpy as np
 from switchgear.knowledge.acl import Acl, Reader
 from switchgear.knowledge.embedder import Vectors
 from switchgear.knowledge.records import ChunkDraft, Passage
+from switchgear.knowledge.versions import VersionFacts, Versions
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class DocumentWrite:
     size_bytes: int
     chunks: Sequence[ChunkDraft]
     vectors: Vectors
+    version: VersionFacts = field(default_factory=VersionFacts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +77,14 @@ class DocumentInfo:
     acl: list[str]
     content_hash: str
     ingested_at: float
+    version_group: str | None = None
+    effective_date: str | None = None
+    superseded_by: str | None = None
 
 
 def passage_of(row: Sequence[Any]) -> Passage:
-    """A `passages` query row: id, collection, source, title, section, page, text."""
+    """A `passages` query row: id, collection, source, title, section, page, text, then the
+    document's effective date, its successor's source and its version group."""
     return Passage(
         chunk_id=int(row[0]),
         collection=row[1],
@@ -87,12 +94,36 @@ def passage_of(row: Sequence[Any]) -> Passage:
         page=row[5],
         text=row[6],
         score=0.0,
+        effective_date=row[7],
+        superseded_by=row[8],
+        version_group=row[9],
     )
 
 
 def document_info_of(row: Sequence[Any]) -> DocumentInfo:
-    """A `documents` query row: source, title, format, chunks, pages, ACL key, hash, time."""
-    return DocumentInfo(row[0], row[1], row[2], row[3], row[4], row[5].split(","), row[6], row[7])
+    """A `documents` query row: source, title, format, chunks, pages, ACL key, hash, time,
+    version group, effective date, superseded by."""
+    return DocumentInfo(
+        row[0], row[1], row[2], row[3], row[4], row[5].split(","), row[6], row[7], *row[8:11]
+    )
+
+
+def readable_acl_ids(
+    reader: Reader, versions: Versions, mark: str, sets: str, members: str
+) -> tuple[str, tuple[str, ...]]:
+    """The subquery of ACL ids `reader` may rank, and its parameters: the ids its principals
+    hold (every id for the auditor scope), plus their negations (superseded documents' chunks,
+    see `version_sql`) when `versions` is `all`."""
+    params: tuple[str, ...] = ()
+    if reader.auditor:
+        column, rows = "id", f"FROM {sets}"
+    else:
+        params = reader.principals()
+        marks = ", ".join(mark for _ in params)
+        column, rows = "acl_id", f"FROM {members} WHERE principal IN ({marks})"
+    if versions == "current":
+        return f"(SELECT {column} {rows})", params
+    return f"(SELECT {column} {rows} UNION ALL SELECT -{column} {rows})", (*params, *params)
 
 
 class StoreError(RuntimeError):
@@ -155,15 +186,28 @@ class KnowledgeStore(Protocol):
     def delete_document(self, collection: str, source: str) -> bool: ...
 
     def search_text(
-        self, collection: str, terms: Sequence[str], reader: Reader, limit: int
-    ) -> list[Hit]: ...
+        self,
+        collection: str,
+        terms: Sequence[str],
+        reader: Reader,
+        limit: int,
+        versions: Versions = "current",
+    ) -> list[Hit]:
+        """Superseded documents' chunks are ranked only with `versions="all"`."""
+        ...
 
     def search_vector(
-        self, collection: str, vector: Vectors, reader: Reader, limit: int
+        self,
+        collection: str,
+        vector: Vectors,
+        reader: Reader,
+        limit: int,
+        versions: Versions = "current",
     ) -> list[Hit]: ...
 
     def passages(self, chunk_ids: Sequence[int], reader: Reader) -> dict[int, Passage]:
-        """The readable chunks among `chunk_ids` (score 0; the retriever sets scores)."""
+        """The readable chunks among `chunk_ids`, current or superseded (score 0; the
+        retriever sets scores)."""
         ...
 
     def chunk_count(self) -> int:

@@ -75,6 +75,9 @@ class SearchRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     model: str | None = None
     top_k: Annotated[int, msgspec.Meta(ge=1, le=50)] | None = None
     mode: Literal["hybrid", "bm25", "vector"] | None = None
+    # `all`: superseded document versions too, ranked below their successors and marked;
+    # default: the binding's setting (`current` without one).
+    versions: Literal["current", "all"] | None = None
 
     def token_estimate(self) -> int:
         return len(self.query) // 4

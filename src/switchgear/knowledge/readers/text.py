@@ -1,13 +1,21 @@
-"""Plain text, Markdown and CSV: headings, paragraphs, tables and code fences as blocks."""
+"""Plain text, Markdown and CSV: headings, paragraphs, tables and code fences as blocks.
+Markdown and text may open with YAML front matter (`---`, `key: value` lines, `---`); its
+version keys (`knowledge/versions.py`) become the document's metadata and it is not indexed.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from datetime import date
+from typing import Any
+
+import yaml
 
 from switchgear.knowledge.readers import ReadError
 from switchgear.knowledge.records import Block, ParsedDocument
+from switchgear.knowledge.versions import METADATA_KEYS
 
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -15,6 +23,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _SETEXT2 = re.compile(r"^-{3,}$")
 _NUMBERED = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.|Section \d+|Chapter \d+)\s+\S")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
 def decode_text(data: bytes) -> str:
@@ -29,6 +38,34 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError as error:
             raise ReadError("not UTF-8 or Windows-1252 text") from error
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str | list[str]], str]:
+    """The version metadata of a leading YAML block, and the text after it. Other keys
+    (author, tags, …) are dropped with the block; a block that is not a YAML mapping is left
+    in the text (it may be a rule under a first line of dashes)."""
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return {}, text
+    try:
+        loaded: Any = yaml.safe_load(match.group(1) or "")
+    except yaml.YAMLError:
+        return {}, text
+    if not isinstance(loaded, dict):
+        return {}, text
+    metadata: dict[str, str | list[str]] = {}
+    for key in METADATA_KEYS:
+        value = loaded.get(key)
+        if isinstance(value, list):
+            metadata[key] = [_scalar(v) for v in value]
+        elif value is not None:
+            metadata[key] = _scalar(value)
+    return metadata, text[match.end() :]
+
+
+def _scalar(value: object) -> str:
+    """YAML reads `2025-01-01` as a date: back to its ISO text, like every other value."""
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def paragraphs(text: str) -> list[str]:
@@ -48,16 +85,17 @@ def looks_like_heading(text: str) -> bool:
 
 
 def read_text(data: bytes, title: str) -> ParsedDocument:
-    text = decode_text(data)
+    metadata, text = split_front_matter(decode_text(data))
     blocks = [
         Block("heading", p, level=2) if looks_like_heading(p) else Block("paragraph", p)
         for p in paragraphs(text)
     ]
-    return ParsedDocument(title=title, format="text", blocks=blocks)
+    return ParsedDocument(title=title, format="text", blocks=blocks, metadata=metadata)
 
 
 def read_markdown(data: bytes, title: str) -> ParsedDocument:
-    lines = decode_text(data).split("\n")
+    metadata, text = split_front_matter(decode_text(data))
+    lines = text.split("\n")
     blocks: list[Block] = []
     pending: list[str] = []
 
@@ -110,7 +148,9 @@ def read_markdown(data: bytes, title: str) -> ParsedDocument:
         i += 1
     flush()
     first_h1 = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
-    return ParsedDocument(title=first_h1 or title, format="markdown", blocks=blocks)
+    return ParsedDocument(
+        title=first_h1 or title, format="markdown", blocks=blocks, metadata=metadata
+    )
 
 
 def _table(rows: list[str]) -> Block:
