@@ -32,7 +32,12 @@ from tests.gateway_process import TEST_ADMIN_KEY, keyed_gateway  # noqa: E402
 
 from switchgear.store.sqlite import open_sqlite_store  # noqa: E402
 
-CONFIG = "models: [{id: smol, aliases: [default], cost_per_hour: 36}]\n"
+CONFIG = """
+models: [{id: smol, aliases: [default], cost_per_hour: 36}]
+governance:
+  teams: {blue: {budgets: {daily: 50, monthly: 500}}}
+  policies: [{name: red-off-smol, deny: {models: [smol]}, when: {teams: [red]}}]
+"""
 MODELS = ["smol", "gpt-4o-mini", "claude-haiku", "llama-70b"]
 TEAMS = ["blue", "red", "green", "ops", None]
 GUARD = json.dumps([{"action": "redact", "entities": {"EMAIL": 1}, "guard": "pii"}])
@@ -119,6 +124,8 @@ def main() -> None:
                 ("audit, newest page", "/console/audit", {}),
                 ("audit, search action", "/console/audit?action=keys.create", {}),
                 ("audit, search actor", "/console/audit?actor=key_7", {}),
+                ("teams (spend this month and today)", "/console/teams", {}),
+                ("models and routes (policy denials)", "/console/models", {}),
                 ("baseline /admin/usage day", f"/admin/usage?since={now - 86400}", admin),
                 ("baseline /admin/usage month", f"/admin/usage?since={now - 30 * 86400}", admin),
             ]

@@ -15,6 +15,7 @@ from switchgear.batch.config import BatchConfig
 from switchgear.cache.config import CacheBackendsConfig
 from switchgear.classify.config import problems as classify_problems
 from switchgear.config_types import ANY_KEY, enum_message, fill_dict_keys
+from switchgear.console_config import ConsoleConfig
 from switchgear.governance.config import GovernanceConfig
 from switchgear.guards.config import GuardsConfig
 from switchgear.knowledge.config import KnowledgeConfig
@@ -113,6 +114,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     tracing: TracingConfig = msgspec.field(default_factory=TracingConfig)  # tracing/config.py
     # Where response-cache entries live (routes opt in with `cache:`; see cache/config.py).
     response_cache: CacheBackendsConfig = msgspec.field(default_factory=CacheBackendsConfig)
+    console: ConsoleConfig = msgspec.field(default_factory=ConsoleConfig)  # console_config.py
     source: str = "<defaults>"
 
     def resolved_database_url(self) -> str | None:

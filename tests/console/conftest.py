@@ -17,18 +17,32 @@ from selenium.webdriver.chrome.service import Service
 
 from tests.gateway_process import TEST_ADMIN_KEY, GatewayProcess, keyed_gateway
 
-# The embedded model, priced by the hour so a request has a visible cost, behind a route and
-# an alias whose guard policy redacts e-mail addresses.
+# The embedded model, priced by the hour so a request has a visible cost, behind a route, an
+# alias whose guard policy redacts e-mail addresses, and a route that pseudonymises them and
+# keeps its requests (so the console can show the stand-ins the model received), and one that
+# answers from a collection (with citations). The blue
+# team has budgets; a registry policy keeps the red team off the model.
 CONFIG = """
 models:
   - {id: smol, aliases: [default, private], cost_per_hour: 36, licence: Apache-2.0}
 routes:
   chat: {targets: [smol]}
+  masked: {targets: [smol], retention: {store: full, expire_days: 1}}
+  policy-desk: {targets: [smol], knowledge: {collection: policies, top_k: 2}}
+knowledge:
+  collections:
+    policies: {description: Travel policies, acl: [public]}
 guards:
-  routes: {private: redact}
+  routes: {private: redact, masked: pseudo}
   policies:
     off: {}
     redact: {pii: {action: redact, use_model: false}}
+    pseudo: {pii: {action: pseudonymize, use_model: false}}
+governance:
+  teams:
+    blue: {budgets: {daily: 5, monthly: 50}}
+  policies:
+    - {name: red-team-stays-off-smol, deny: {models: [smol]}, when: {teams: [red]}}
 """
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".screenshots" / "console"
 SIZES = ((1280, 800), (390, 844))

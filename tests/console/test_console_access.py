@@ -80,14 +80,44 @@ def test_a_viewer_can_look_but_every_change_is_refused(
             {"name": "mallory", "password": "x" * 16, "role": "admin", "csrf_token": token},
         ),
         console.post("/console/knowledge/collections", {"name": "vnotes", "csrf_token": token}),
+        console.post(f"/console/keys/{key_id}/limits", {"rpm": "1", "csrf_token": token}),
     ]
-    assert [r.status_code for r in replays] == [403, 403, 403, 403]
+    assert [r.status_code for r in replays] == [403, 403, 403, 403, 403]
     assert {r.json()["error"]["code"] for r in replays} == {"console_viewer"}
     assert "viewer-made" not in _key_names(gateway)
-    assert gateway.admin(TEST_ADMIN_KEY, "GET", f"/keys/{key_id}").json()["revoked_at"] is None
+    viewed = gateway.admin(TEST_ADMIN_KEY, "GET", f"/keys/{key_id}").json()
+    assert viewed["revoked_at"] is None and viewed["limits"] == {}
     assert console.sign_in("mallory", "x" * 16).status_code == 401
     collections = gateway.admin(TEST_ADMIN_KEY, "GET", "/knowledge/collections").json()["data"]
     assert "vnotes" not in [c["name"] for c in collections]
+
+
+def test_the_playground_stream_and_a_limits_change_need_the_csrf_token(
+    gateway: GatewayProcess, console: ConsoleClient
+) -> None:
+    created = gateway.admin(TEST_ADMIN_KEY, "POST", "/keys", json={"name": "csrf-target"})
+    key_id = created.json()["id"]
+    assert console.sign_in("", TEST_ADMIN_KEY).status_code == 303
+    streamed = console.post("/console/playground/stream", {"model": "chat", "prompt": "hi"})
+    assert streamed.status_code == 403 and streamed.json()["error"]["code"] == "csrf_failed"
+    limits = console.post(f"/console/keys/{key_id}/limits", {"rpm": "1"})
+    assert limits.status_code == 403 and limits.json()["error"]["code"] == "csrf_failed"
+    bad = console.post(
+        f"/console/keys/{key_id}/limits", {"rpm": "-3", "csrf_token": console.csrf()}
+    )
+    assert bad.status_code == 400
+    assert gateway.admin(TEST_ADMIN_KEY, "GET", f"/keys/{key_id}").json()["limits"] == {}
+    # Without `console.oidc` configured there is no identity-provider sign-in to start.
+    assert console.http.get("/console/oidc/start").status_code == 404
+    # Only the provider's way back (a GET) passes the edge from another site; nothing else.
+    cross = {"sec-fetch-site": "cross-site"}
+    back = console.http.get("/console/oidc/callback?state=x&code=y", headers=cross)
+    assert back.status_code == 404  # it reached the console, which has no OIDC configured
+    for path in ("/console/keys", "/console/oidc/start"):
+        refused = console.http.get(path, headers=cross)
+        assert refused.json()["error"]["code"] == "cross_origin_refused"
+    signed_out = httpx.get(f"{gateway.base_url}/console/login")
+    assert 'id="login-form"' in signed_out.text and "oidc-sign-in" not in signed_out.text
 
 
 def test_rotating_a_key_shows_the_new_secret_once_and_ends_the_old_one(

@@ -20,7 +20,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from tests.console.conftest import SCREENSHOTS, SIZES, add_console_user
 from tests.gateway_process import TEST_ADMIN_KEY, GatewayProcess
 
-PAGES = ("overview", "keys", "audit", "playground", "models", "users")
+PAGES = ("overview", "keys", "teams", "audit", "playground", "compare", "models", "users")
 
 
 def _wait(browser: WebDriver, css: str, seconds: float = 120) -> str:
@@ -68,12 +68,14 @@ def _sign_in(browser: WebDriver, gateway: GatewayProcess, name: str, password: s
 
 
 def _ask(browser: WebDriver, gateway: GatewayProcess, model: str, key: str, prompt: str) -> None:
+    """A prompt sent from the playground, waited for until its answer has streamed in and the
+    ledger's facts are shown beside it."""
     browser.get(f"{gateway.base_url}/console/playground")
     Select(browser.find_element(By.ID, "model")).select_by_visible_text(model)
     browser.find_element(By.ID, "key").send_keys(key)
     browser.find_element(By.ID, "prompt").send_keys(prompt)
     browser.find_element(By.ID, "send").click()
-    _wait(browser, "#playground-result")
+    _wait(browser, "#result[data-done='true'] .pane-facts dl")
 
 
 def test_an_operator_runs_a_key_through_its_life_in_the_console(
@@ -102,13 +104,13 @@ def test_an_operator_runs_a_key_through_its_life_in_the_console(
 
     # The playground: through the guarded alias, the e-mail address is redacted and counted.
     _ask(browser, gateway, "private", secret, "Say hello to jane.doe@example.com")
-    assert _text(browser, "#answer")
-    assert _text(browser, "#target").startswith("smol")
-    cost = float(re.sub(r"[^0-9.]", "", _text(browser, "#cost")))
+    assert _text(browser, "#result .answer")
+    assert _text(browser, "#result .target").startswith("smol")
+    cost = float(re.sub(r"[^0-9.]", "", _text(browser, "#result .cost")))
     assert cost > 0
-    guards = _text(browser, "#guards")
+    guards = _text(browser, "#result .guards")
     assert "pii" in guards and "redact" in guards and "EMAIL" in guards.upper()
-    request_id = _text(browser, "#request-id")
+    request_id = _text(browser, "#result .request-id")
     assert request_id
     _photograph(browser, "playground-answer")
     _no_secret_or_trace(browser, secret, "jane.doe@example.com")
@@ -146,9 +148,9 @@ def test_an_operator_runs_a_key_through_its_life_in_the_console(
     state = f"//tr[@data-key-id='{key_id}']/td[@class='state']"
     _until(browser, lambda b: "revoked" in b.find_element(By.XPATH, state).text)
     _ask(browser, gateway, "chat", secret, "Hello again")
-    refusal = _text(browser, "#refusal")
+    refusal = _text(browser, "#result .refusal")
     assert "revoked" in refusal.lower() or "invalid" in refusal.lower()
-    assert browser.find_elements(By.ID, "answer") == []
+    assert _text(browser, "#result .answer") == ""
     _photograph(browser, "playground-refused")
 
     for page in PAGES:

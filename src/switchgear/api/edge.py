@@ -35,6 +35,9 @@ _V1_TYPES = frozenset({"", _JSON, "application/x-www-form-urlencoded", "applicat
 _MULTIPART = "multipart/form-data"
 _ADMIN_TYPES = frozenset({"", _JSON, _MULTIPART})
 _CROSS = ("cross-site", "same-site")  # `Sec-Fetch-Site` of a request another site started
+# The identity provider sends the browser back to the console's OIDC callback from its own
+# site, by design; that GET is checked by the sign-in's state, nonce and PKCE instead.
+_CROSS_SITE_ENTRIES = frozenset({("GET", "/console/oidc/callback")})
 
 
 class Refused(GatewayError):
@@ -115,7 +118,8 @@ class EdgeGuard:
             )
         admin = path.startswith(_ADMIN_PREFIXES)
         foreign = bool(origin) and not _same_origin(origin, host)
-        if admin and (foreign or fetch_site in _CROSS):
+        entry = (scope["method"], path) in _CROSS_SITE_ENTRIES
+        if admin and (foreign or fetch_site in _CROSS) and not entry:
             return Refused(
                 "The admin API does not answer requests from other sites.",
                 code="cross_origin_refused",

@@ -66,7 +66,7 @@ async def audit_console_action(
 async def login_page(request: Request) -> Response:
     if current_session(request) is not None:
         return RedirectResponse("/console/overview", 303)
-    return render(request, "login.html", None)
+    return render(request, "login.html", None, oidc=gateway_of(request).config.console.oidc)
 
 
 async def login(request: Request) -> Response:
@@ -75,10 +75,11 @@ async def login(request: Request) -> Response:
     password = form.get("password")
     password = password[:1024] if isinstance(password, str) else ""
     address = request.client.host if request.client else ""
+    oidc = gateway_of(request).config.console.oidc
     limiter = limiter_of(request)
     if limiter.blocked(name, address):
         message = f"Too many failed sign-ins ({MAX_FAILURES} a minute). Wait a minute."
-        return render(request, "login.html", None, status=429, error=message, name=name)
+        return render(request, "login.html", None, status=429, error=message, name=name, oidc=oidc)
     keys = gateway_of(request).governor.keys
     role: str | None
     if not name:  # the admin key, pasted as the password
@@ -89,7 +90,7 @@ async def login(request: Request) -> Response:
     if role is None:
         limiter.failed(name if name != ADMIN_KEY_USER else "", address)
         error = "Wrong name or password."
-        return render(request, "login.html", None, status=401, error=error, name=name)
+        return render(request, "login.html", None, status=401, error=error, name=name, oidc=oidc)
     session_id, _ = await asyncio.to_thread(accounts_of(request).open_session, name, role)
     await audit_console_action(request, name, "console.sign_in", name, {"role": role})
     response = RedirectResponse("/console/overview", 303)

@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -13,6 +14,8 @@ from starlette.routing import Route
 from switchgear.api.admin_routes import registry_entry
 from switchgear.console.auth_routes import audit_console_action
 from switchgear.console.overview_data import GROUPS, WINDOWS, build_overview
+from switchgear.console.policy_denials import WINDOW_S as POLICY_WINDOW_S
+from switchgear.console.policy_denials import PolicyDenials, denials_by_policy
 from switchgear.console.web import (
     changing_session,
     gateway_of,
@@ -20,7 +23,9 @@ from switchgear.console.web import (
     render,
     text_field,
 )
+from switchgear.governance.config import Budgets, Limits
 from switchgear.governance.keys import public_view
+from switchgear.schema.admin import KeySpec
 from switchgear.schema.errors import InvalidRequest, NotFound
 from switchgear.store.audit_chain import verify_chain
 
@@ -114,6 +119,36 @@ def _known_key(request: Request) -> str:
     return key_id
 
 
+LIMIT_FIELDS = ("rpm", "tpm", "concurrency")
+BUDGET_FIELDS = ("daily", "monthly")
+
+
+def _limits_and_budgets(form: Any) -> KeySpec:
+    """The key's new limits and budgets, checked by the same types the config and the admin
+    API use; an empty field leaves that limit or budget out."""
+    try:
+        limits = {n: int(v) for n in LIMIT_FIELDS if (v := text_field(form, n, 12))}
+        budgets = {n: float(v) for n in BUDGET_FIELDS if (v := text_field(form, n, 20))}
+        msgspec.convert(limits, Limits)
+        msgspec.convert(budgets, Budgets)
+    except (ValueError, msgspec.ValidationError):
+        raise InvalidRequest("Limits are whole numbers and budgets amounts, 0 or more.") from None
+    if any(b >= 1e12 for b in budgets.values()):
+        raise InvalidRequest("A budget is under $1,000,000,000,000.")
+    return KeySpec(limits=limits, budgets=budgets)
+
+
+async def update_key_limits(request: Request) -> Response:
+    """Like `PATCH /admin/keys/{id}` with `limits` and `budgets`: the same update, audited."""
+    session, form = await changing_session(request)
+    key_id = _known_key(request)
+    spec = _limits_and_budgets(form)
+    gateway_of(request).governor.keys.update(key_id, msgspec.structs.asdict(spec))
+    detail = msgspec.to_builtins(spec)
+    await audit_console_action(request, session.name, "keys.update", key_id, detail)
+    return RedirectResponse("/console/keys", 303)
+
+
 async def revoke_key(request: Request) -> Response:
     session, _ = await changing_session(request)
     key_id = _known_key(request)
@@ -200,8 +235,19 @@ async def models_page(request: Request) -> Response:
 
     gateway = gateway_of(request)
     registry = [registry_entry(t) for t in gateway.router.targets]
+
+    def denials() -> list[PolicyDenials]:
+        gateway.ledger.flush()
+        return denials_by_policy(gateway, time.time())
+
     return render(
-        request, "models.html", session, registry=registry, routes=describe_routes(gateway.router)
+        request,
+        "models.html",
+        session,
+        registry=registry,
+        routes=describe_routes(gateway.router),
+        policies=await asyncio.to_thread(denials),
+        window_hours=POLICY_WINDOW_S // 3600,
     )
 
 
@@ -213,6 +259,7 @@ ROUTES = [
     Route("/console/keys", create_key, methods=["POST"]),
     Route("/console/keys/{key_id}/revoke", revoke_key, methods=["POST"]),
     Route("/console/keys/{key_id}/rotate", rotate_key, methods=["POST"]),
+    Route("/console/keys/{key_id}/limits", update_key_limits, methods=["POST"]),
     Route("/console/audit", audit, methods=["GET"]),
     Route("/console/audit/verify", audit_verify, methods=["GET"]),
     Route("/console/models", models_page, methods=["GET"]),

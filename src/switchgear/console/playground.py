@@ -1,20 +1,34 @@
-"""The playground: one chat request sent through the gateway's own OpenAI door (the same
-routes, pipeline, guards, limits and ledger as any client), with the key the operator pastes,
-then the answer shown beside what the ledger recorded for it: target, cost, guard decisions."""
+"""The playground and the compare page: a chat request sent streamed through the gateway's own
+OpenAI door (the same edge, routes, pipeline, guards, limits and ledger as any client), with
+the key the operator pastes. The console relays the door's tokens to the page as they come,
+then what the ledger recorded for the request: target, cost, guard decisions, stand-ins."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from switchgear.console.web import changing_session, gateway_of, page_session, render, text_field
+from switchgear.api.sse import EventStreamResponse
+from switchgear.console.asgi_stream import StreamedReply, post_json
+from switchgear.console.playground_facts import facts
+from switchgear.console.web import (
+    PAGE_HEADERS,
+    TEMPLATES,
+    changing_session,
+    gateway_of,
+    page_session,
+    render,
+    text_field,
+)
 from switchgear.embeddings.local import LOCAL_KIND as EMBEDDER_KIND
+
+MAX_TOKENS = 64
 
 
 def _served_names(request: Request) -> list[str]:
@@ -36,85 +50,102 @@ async def playground_page(request: Request) -> Response:
     session = page_session(request)
     if isinstance(session, Response):
         return session
-    return render(request, "playground.html", session, models=_served_names(request), result=None)
+    return render(request, "playground.html", session, models=_served_names(request))
 
 
-def _ledger_row(request: Request, request_id: str) -> dict[str, Any] | None:
-    store = gateway_of(request).store
-
-    def run(cursor: Any) -> Any:
-        cursor.execute(
-            store.sql(
-                "SELECT target, served_model, status, http_status, prompt_tokens, "
-                "completion_tokens, cost, latency_ms, guard FROM usage WHERE request_id = ?"
-            ),
-            (request_id,),
-        )
-        return cursor.fetchone()
-
-    row = store.transaction(run)
-    if row is None:
-        return None
-    names = (
-        "target", "served_model", "status", "http_status", "prompt_tokens",
-        "completion_tokens", "cost", "latency_ms", "guard",
-    )  # fmt: skip
-    found = dict(zip(names, row, strict=True))
-    found["guard"] = json.loads(found["guard"]) if found["guard"] else []
-    return found
+async def compare_page(request: Request) -> Response:
+    session = page_session(request)
+    if isinstance(session, Response):
+        return session
+    models = _served_names(request)
+    return render(request, "compare.html", session, models=models)
 
 
-async def send_chat(request: Request, model: str, prompt: str, key: str) -> dict[str, Any]:
-    """The request through the gateway's routes (in process, over ASGI): the answer or the
-    error the door gave, its headers, and the ledger's row for it."""
-    headers = {"authorization": f"Bearer {key}"} if key else {}
-    body = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": 64}
-    # An unexpected failure inside becomes the door's own 500 body here, not a crash.
-    transport = httpx.ASGITransport(app=request.app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        reply = await client.post("/v1/chat/completions", json=body, headers=headers, timeout=300)
-    try:
-        payload = reply.json()
-    except ValueError:
-        payload = {"error": {"message": f"The gateway answered {reply.status_code}."}}
-    result: dict[str, Any] = {
-        "status": reply.status_code,
-        "request_id": reply.headers.get("x-request-id"),
-        "headers": {k: v for k, v in reply.headers.items() if k.startswith("x-switchgear-")},
-    }
-    if reply.status_code == 200:
-        result["answer"] = payload["choices"][0]["message"].get("content") or ""
-        result["usage"] = payload.get("usage") or {}
-    else:
-        error = payload.get("error") or {}
-        result["error"] = {"message": error.get("message"), "code": error.get("code")}
-    if result["request_id"]:
-        await asyncio.to_thread(gateway_of(request).ledger.flush)
-        result["ledger"] = await asyncio.to_thread(_ledger_row, request, result["request_id"])
-    return result
+def _event(name: str, data: dict[str, Any]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-async def playground_send(request: Request) -> Response:
+async def _door_events(reply: StreamedReply) -> AsyncIterator[dict[str, Any]]:
+    """The door's server-sent events as JSON objects, up to `[DONE]`."""
+    buffer = b""
+    async for piece in reply.pieces:
+        buffer += piece
+        while b"\n\n" in buffer:
+            event, buffer = buffer.split(b"\n\n", 1)
+            for line in event.split(b"\n"):
+                if not line.startswith(b"data: "):
+                    continue
+                data = line[len(b"data: ") :]
+                if data == b"[DONE]":
+                    return
+                yield json.loads(data)
+
+
+async def _relay(reply: StreamedReply, outcome: dict[str, Any]) -> AsyncIterator[bytes]:
+    """Each token as a `token` event; the error or the citations kept in `outcome`."""
+    if reply.status != 200:
+        body = b"".join([piece async for piece in reply.pieces])
+        try:
+            outcome["error"] = json.loads(body).get("error") or {}
+        except ValueError:
+            outcome["error"] = {"message": f"The gateway answered {reply.status}."}
+        return
+    async for chunk in _door_events(reply):
+        if "error" in chunk:  # the door's error event, mid-stream (a guard cut the answer)
+            outcome["error"] = chunk["error"]
+            return
+        if chunk.get("citations"):
+            outcome["citations"] = chunk["citations"]
+        for choice in chunk.get("choices") or []:
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                yield _event("token", {"text": text})
+
+
+async def playground_stream(request: Request) -> EventStreamResponse:
     # Any signed-in user may try a model with a key they hold: it changes nothing in the
     # gateway, and the key's own limits and budgets apply.
-    session, form = await changing_session(request, admin=False)
+    _, form = await changing_session(request, admin=False)
     model = text_field(form, "model", 200)
     prompt = text_field(form, "prompt", 20_000)
     key = text_field(form, "key", 200)
-    result = await send_chat(request, model, prompt, key)
-    partial = request.headers.get("hx-request") == "true"
-    return render(
-        request,
-        "playground_result.html" if partial else "playground.html",
-        session,
-        models=_served_names(request),
-        result=result,
-        chosen=model,
-        prompt=prompt,
-    )
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    if host := request.headers.get("host"):
+        headers["host"] = host
+    body = {
+        "model": model,
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": MAX_TOKENS,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    gateway = gateway_of(request)
+
+    async def events() -> AsyncIterator[bytes]:
+        outcome: dict[str, Any] = {}
+        async with post_json(request.app, "/v1/chat/completions", body, headers) as reply:
+            request_id = reply.headers.get("x-request-id")
+            yield _event("started", {"request_id": request_id, "model": model})
+            async for event in _relay(reply, outcome):
+                yield event
+        await asyncio.to_thread(gateway.ledger.flush)
+        found = await asyncio.to_thread(facts, gateway.store, request_id)
+        html = TEMPLATES.get_template("playground_facts.html").render(
+            request_id=request_id,
+            status=reply.status,
+            error=outcome.get("error"),
+            citations=outcome.get("citations") or [],
+            **found,
+        )
+        yield _event("facts", {"html": html, "refused": "error" in outcome})
+
+    # The page's own headers, but for the cache header the stream sets itself.
+    page_headers = {k: v for k, v in PAGE_HEADERS.items() if k != "cache-control"}
+    return EventStreamResponse(events(), page_headers)
 
 
 ROUTES = [
     Route("/console/playground", playground_page, methods=["GET"]),
-    Route("/console/playground", playground_send, methods=["POST"]),
+    Route("/console/playground/stream", playground_stream, methods=["POST"]),
+    Route("/console/compare", compare_page, methods=["GET"]),
 ]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -23,7 +24,7 @@ COOKIE = "switchgear_console"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 MAX_FORM_FILES = 100  # documents in one knowledge upload from the console
-_HEADERS = {
+PAGE_HEADERS = {
     "cache-control": "no-store",
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
@@ -50,12 +51,21 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f} ms"
 
 
+def _policy_text(conditions: msgspec.Struct) -> str:
+    """A policy's `deny` or `when`, as the config file says it: only the conditions given."""
+    given = {k: v for k, v in msgspec.structs.asdict(conditions).items() if v is not None}
+    return "; ".join(
+        f"{k.replace('_', ' ')} {', '.join(map(str, v)) if isinstance(v, list) else v}"
+        for k, v in given.items()
+    )
+
+
 TEMPLATES = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["html"]),
     auto_reload=False,
 )
-TEMPLATES.filters.update(when=_when, money=_money, ms=_ms)
+TEMPLATES.filters.update(when=_when, money=_money, ms=_ms, policy_text=_policy_text)
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -88,7 +98,7 @@ def render(
     html = TEMPLATES.get_template(template).render(
         session=session, path=request.url.path, csrf_field=CSRF_FIELD, **context
     )
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
 def current_session(request: Request) -> ConsoleSession | None:

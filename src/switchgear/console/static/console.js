@@ -67,3 +67,93 @@
     });
   });
 })();
+
+// The playground and compare pages: each chosen model's answer streamed into its own pane
+// (server-sent events read from a fetch, since EventSource cannot POST), then the facts the
+// ledger recorded, rendered (and escaped) by the server.
+(function () {
+  "use strict";
+
+  function parseEvent(block) {
+    let name = "message";
+    const data = [];
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event: ") === 0) name = line.slice(7);
+      else if (line.indexOf("data: ") === 0) data.push(line.slice(6));
+    });
+    return { name: name, data: data.length ? JSON.parse(data.join("\n")) : {} };
+  }
+
+  function showFailure(pane, message) {
+    const note = document.createElement("p");
+    note.className = "error refusal";
+    note.textContent = message;
+    pane.querySelector(".pane-facts").replaceChildren(note);
+    pane.dataset.refused = "true";
+    pane.dataset.done = "true";
+  }
+
+  async function streamInto(pane, form, model) {
+    const answer = pane.querySelector(".answer");
+    answer.textContent = "";
+    pane.querySelector(".pane-facts").replaceChildren();
+    pane.querySelector(".pane-model").textContent = model;
+    pane.dataset.done = "false";
+    pane.dataset.refused = "false";
+    pane.hidden = false;
+    const body = new FormData(form);
+    body.set("model", model);
+    const csrf = body.get("csrf_token");
+    let reply;
+    try {
+      reply = await fetch(form.action, { method: "POST", body: body, headers: { "x-csrf-token": csrf }, credentials: "same-origin" });
+    } catch (error) {
+      showFailure(pane, "The console could not be reached: " + error);
+      return;
+    }
+    if (!reply.ok || !reply.body) {
+      let message = "The console answered " + reply.status + ".";
+      try { message = (await reply.json()).error.message; } catch (_) { /* keep */ }
+      showFailure(pane, message);
+      return;
+    }
+    const reader = reply.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const event = parseEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+        if (event.name === "started") pane.dataset.requestId = event.data.request_id || "";
+        else if (event.name === "token") answer.textContent += event.data.text;
+        else if (event.name === "facts") {
+          pane.querySelector(".pane-facts").innerHTML = event.data.html;
+          pane.dataset.refused = event.data.refused ? "true" : "false";
+          pane.dataset.done = "true";
+        }
+      }
+    }
+    if (pane.dataset.done !== "true") showFailure(pane, "The answer ended early.");
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form.stream-form").forEach(function (form) {
+      form.addEventListener("submit", async function (event) {
+        event.preventDefault();
+        const send = form.querySelector("button[type=submit]");
+        send.disabled = true;
+        try {
+          await Promise.all(Array.from(form.querySelectorAll("select[data-pane]")).map(function (select) {
+            return streamInto(document.getElementById(select.dataset.pane), form, select.value);
+          }));
+        } finally {
+          send.disabled = false;
+        }
+      });
+    });
+  });
+})();
