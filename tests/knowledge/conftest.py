@@ -49,10 +49,12 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Kn
 def open_knowledge(
     new_store: Callable[[], KnowledgeStore], embedder: MiniLmOnnx
 ) -> Iterator[OpenKnowledge]:
-    """`open_knowledge(**knowledge_yaml)`: a `Knowledge` over a fresh store."""
+    """`open_knowledge(**knowledge_yaml)`: a `Knowledge` over a fresh store, configured for the
+    suite's one MiniLM model (loaded once; E5, the default, is tested where it is named)."""
     opened: list[Knowledge] = []
 
     def open_(**section: Any) -> Knowledge:
+        section.setdefault("embedding", {"model": "minilm-l6-v2-int8"})
         config = msgspec.convert(section, KnowledgeConfig, strict=True)
         knowledge = Knowledge(config, new_store(), embedder)
         opened.append(knowledge)

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from switchgear.api.knowledge_routes import AdminSearch
 from switchgear.schema.admin import CollectionSpec, KeySpec
 from switchgear.schema.anthropic import CountTokensRequest, MessagesRequest
 from switchgear.schema.batches import BatchCreate
@@ -68,6 +69,12 @@ OPERATIONS: list[tuple[str, str, type | None, str]] = [
     ("/admin/audit/verify", "get", None, "Verify the audit chain"),
     ("/admin/knowledge/collections", "post", CollectionSpec, "Create a collection"),
     ("/admin/knowledge/collections", "get", None, "List collections"),
+    (
+        "/admin/knowledge/collections/{collection}/search",
+        "post",
+        AdminSearch,
+        "Search as a chosen team/user/app, or every document with scope all (audited)",
+    ),
     ("/admin/knowledge/connectors", "get", None, "Each knowledge connector's sync status"),
     ("/admin/knowledge/connectors/{name}/sync", "post", None, "Sync a connector now (audited)"),
 ]

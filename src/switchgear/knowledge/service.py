@@ -13,7 +13,12 @@ from typing import Any
 
 from switchgear.knowledge.acl import Acl, AclError, Reader
 from switchgear.knowledge.cite import Augmented, augment_request, question_of
-from switchgear.knowledge.config import KnowledgeConfig, RouteKnowledge, check_collection_name
+from switchgear.knowledge.config import (
+    KnowledgeConfig,
+    RetrievalConfig,
+    RouteKnowledge,
+    check_collection_name,
+)
 from switchgear.knowledge.embedder import Embedder, create_embedder
 from switchgear.knowledge.embeddings_api import embeddings_body, search_body
 from switchgear.knowledge.ingest import (
@@ -175,7 +180,9 @@ class Knowledge:
             candidates=retrieval.candidates,
             mode=mode or retrieval.mode,
             fusion=retrieval.fusion,
-            vector_weight=retrieval.vector_weight,
+            vector_weight=self.config.vector_weight_for(
+                _language(query, retrieval), self.embedder.model_id
+            ),
             rrf_k=retrieval.rrf_k,
             versions=versions,
             max_per_document=retrieval.max_passages_per_document,
@@ -299,6 +306,15 @@ def missing_collection(collection: str) -> NotFound:
     return NotFound(
         f"No knowledge collection `{collection}`.", param="collection", code="collection_not_found"
     )
+
+
+def _language(query: str, retrieval: RetrievalConfig) -> str | None:
+    """The question's language, detected only when a weight per language is configured."""
+    if not retrieval.vector_weight_by_language:
+        return None
+    from switchgear.routing.language import DETECTOR  # routing imports knowledge's config
+
+    return DETECTOR.detect(query)
 
 
 def _upload_name(name: str) -> str:
