@@ -18,6 +18,7 @@ from switchgear.embeddings.service import EmbeddingService
 from switchgear.governance.governor import Forbidden
 from switchgear.guards import Guards
 from switchgear.knowledge import RouteKnowledge
+from switchgear.knowledge.embedder import minilm_for
 from switchgear.routing.router import Router
 from switchgear.schema.anthropic import CountTokensRequest
 from switchgear.schema.errors import InvalidRequest
@@ -61,8 +62,10 @@ class KindServices:
         self.catalog = catalog
         local = LocalEmbedders(catalog.embedding, self._embedder, catalog.created)
         self.embedding = EmbeddingService(router, catalog.embedding_models, local)
+        e = catalog.embedding
+        labels = minilm_for(self._embedder, e.batch_size, e.threads)  # its thresholds' model
         self.classifier = Classifier(
-            router.routes, lambda name: name in router.names(), self._embedder, run
+            router.routes, lambda name: name in router.names(), labels, run
         )
 
     def table(self) -> dict[str, Service]:

@@ -1,8 +1,9 @@
 """`method: embedding`: a label's score is the cosine similarity between the input and the
 nearest of the label's phrases (its description and examples), all embedded by the gateway's
-one MiniLM embedder (the knowledge index's). Nearest rather than the mean of the phrases: one
-label often covers several ways of asking ("where is my parcel", "has it shipped yet"), and a
-mean of those sits between them, close to none."""
+one MiniLM embedder (`knowledge.embedder.minilm_for`: the thresholds were measured on it,
+whatever the knowledge index uses). Nearest rather than the mean of the phrases: one label
+often covers several ways of asking ("where is my parcel", "has it shipped yet"), and a mean
+of those sits between them, close to none."""
 
 from __future__ import annotations
 

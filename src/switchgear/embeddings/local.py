@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from switchgear.knowledge.config import EmbeddingConfig
-from switchgear.knowledge.embedder import Embedder, create_embedder
+from switchgear.knowledge.embedder import Embedder, create_embedder, minilm_for
 from switchgear.providers.base import DeltaStream, Generation
 from switchgear.routing.target import Target
 from switchgear.schema.errors import InvalidRequest
@@ -71,10 +71,12 @@ class LocalEmbedders:
         """Blocking the first time (it loads the model): call it in a thread."""
         if local.model == self.config.model:
             return self._indexed()
+        c = self.config
+        if local.model == MINILM:  # the same copy the cache and classification routes use
+            return minilm_for(self._indexed, c.batch_size, c.threads)()
         with self._lock:
             found = self._others.get(local.model)
             if found is None:
-                c = self.config
                 found = create_embedder(local.model, c.batch_size, c.threads, c.max_tokens)
                 self._others[local.model] = found
             return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -163,3 +163,30 @@ def create_embedder(model: str, batch_size: int, threads: int, max_tokens: int) 
 
         return MultilingualE5(batch_size=batch_size, threads=threads)
     raise ValueError(f"unknown embedding model `{model}`")
+
+
+_SHARED_MINILM: dict[tuple[int, int], Embedder] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def minilm_for(
+    indexed: Callable[[], Embedder], batch_size: int, threads: int
+) -> Callable[[], Embedder]:
+    """all-MiniLM-L6-v2, whatever the knowledge index embeds with: the response cache's semantic
+    threshold and classification routes' label thresholds were measured on it, and
+    multilingual-e5's similarities sit so close together that unrelated texts pass the same
+    thresholds. The index's own copy when it is MiniLM; else one copy per process, loaded on
+    first use (the model never changes, so every gateway in the process can share it)."""
+
+    def embedder() -> Embedder:
+        index = indexed()
+        if index.model_id == MINILM_INT8:
+            return index
+        with _SHARED_LOCK:
+            found = _SHARED_MINILM.get((batch_size, threads))
+            if found is None:
+                found = MiniLmOnnx(batch_size=batch_size, threads=threads)
+                _SHARED_MINILM[(batch_size, threads)] = found
+            return found
+
+    return embedder

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,14 +25,13 @@ from switchgear.cache.config import CacheConfig
 from switchgear.cache.control import CACHE_CONTROL, CacheControl
 from switchgear.cache.keys import partition_of, request_hash, semantic_parts
 from switchgear.cache.store import CachedAnswer
-from switchgear.knowledge.embedder import MINILM_INT8, Embedder, create_embedder
+from switchgear.knowledge.embedder import Embedder, minilm_for
 from switchgear.providers.base import DeltaStream
 from switchgear.schema.generation import Delta
 from switchgear.stages.base import StageBase
 from switchgear.stages.context import StageContext
 from switchgear.trip import Trip
 
-MINILM = "minilm-l6-v2-int8"  # its name in `knowledge.embedding.model`
 log = logging.getLogger("switchgear.cache")
 _deltas = msgspec.json.Decoder(list[Delta])
 _ENDINGS = {"stop", "length", "tool_calls", "function_call"}
@@ -154,25 +152,8 @@ def build(context: StageContext) -> CacheStage:
         config.resolved_redis_url(),
         config.resolved_data_dir(),
     )
-    return CacheStage(configs, store, _minilm(context))
-
-
-def _minilm(context: StageContext) -> Callable[[], Embedder]:
-    """all-MiniLM-L6-v2, whatever the knowledge index embeds with: the semantic threshold was
-    measured on it (bench/RESULTS.md), and multilingual-e5's similarities sit so close together
-    that unrelated questions pass the same threshold. The index's copy when it is MiniLM."""
-    lock = threading.Lock()
-    loaded: list[Embedder] = []
-
-    def embedder() -> Embedder:
-        with lock:
-            if not loaded:
-                indexed = context.knowledge().embedder
-                if indexed.model_id == MINILM_INT8:
-                    loaded.append(indexed)
-                else:
-                    e = context.config.knowledge.embedding
-                    loaded.append(create_embedder(MINILM, e.batch_size, e.threads, 256))
-            return loaded[0]
-
-    return embedder
+    embedding = config.knowledge.embedding
+    embedder = minilm_for(
+        lambda: context.knowledge().embedder, embedding.batch_size, embedding.threads
+    )
+    return CacheStage(configs, store, embedder)
