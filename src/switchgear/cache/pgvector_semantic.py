@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from switchgear.cache.store import CachedAnswer
+from switchgear.cache.store import CachedAnswer, trim
 from switchgear.store.migrate import apply_migrations, sql_migration
 from switchgear.store.sql import SqlStore
 
@@ -99,19 +99,12 @@ class PgvectorSemanticCache:
                 (partition, key, route, context, _vector_text(vector), entry.answer.decode(),
                  entry.target, entry.created_at, entry.created_at + ttl_s),
             )  # fmt: skip
-            cursor.execute(
-                "SELECT created_at FROM response_cache_vectors WHERE route = %s "
-                "ORDER BY created_at DESC LIMIT 1 OFFSET %s",
-                (route, max_entries),
-            )
-            oldest_kept = cursor.fetchone()
-            if oldest_kept is not None:
-                cursor.execute(
-                    "DELETE FROM response_cache_vectors WHERE route = %s AND created_at <= %s",
-                    (route, oldest_kept[0]),
-                )
-            cursor.execute(
-                "DELETE FROM response_cache_vectors WHERE expires_at <= %s", (time.time(),)
+            trim(
+                cursor,
+                "response_cache_vectors",
+                route,
+                max_entries,
+                lambda text: text.replace("?", "%s"),
             )
 
         self.store.transaction(run)

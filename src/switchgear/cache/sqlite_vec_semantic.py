@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from switchgear.cache.store import CachedAnswer
+from switchgear.cache.store import CachedAnswer, trim
 from switchgear.store.migrate import apply_migrations, sql_migration, sqlite_transaction
 from switchgear.store.sqlite_connect import connect
 
@@ -80,20 +80,7 @@ class SqliteVecSemanticCache:
                 (partition, key, route, context, _blob(vector), entry.answer.decode(),
                  entry.target, entry.created_at, entry.created_at + ttl_s),
             )  # fmt: skip
-            cursor.execute(
-                "SELECT created_at FROM response_cache_vectors WHERE route = ? "
-                "ORDER BY created_at DESC LIMIT 1 OFFSET ?",
-                (route, max_entries),
-            )
-            oldest_kept = cursor.fetchone()
-            if oldest_kept is not None:
-                cursor.execute(
-                    "DELETE FROM response_cache_vectors WHERE route = ? AND created_at <= ?",
-                    (route, oldest_kept[0]),
-                )
-            cursor.execute(
-                "DELETE FROM response_cache_vectors WHERE expires_at <= ?", (time.time(),)
-            )
+            trim(cursor, "response_cache_vectors", route, max_entries, lambda text: text)
 
         with self._lock:
             self._transaction(run)

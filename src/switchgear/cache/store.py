@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,21 +83,7 @@ class CacheStore:
                 (partition, key, route, context, packed, entry.answer.decode(), entry.target,
                  entry.created_at, entry.created_at + ttl_s),
             )  # fmt: skip
-            # The size bound: past `max_entries` for the route, the oldest entries go.
-            cursor.execute(
-                sql(
-                    "SELECT created_at FROM response_cache WHERE route = ? "
-                    "ORDER BY created_at DESC LIMIT 1 OFFSET ?"
-                ),
-                (route, max_entries),
-            )
-            oldest_kept = cursor.fetchone()
-            if oldest_kept is not None:
-                cursor.execute(
-                    sql("DELETE FROM response_cache WHERE route = ? AND created_at <= ?"),
-                    (route, oldest_kept[0]),
-                )
-            cursor.execute(sql("DELETE FROM response_cache WHERE expires_at <= ?"), (time.time(),))
+            trim(cursor, "response_cache", route, max_entries, sql)
 
         self.store.transaction(run)
 
@@ -106,6 +93,24 @@ class CacheStore:
             return list(cursor.fetchall())
 
         return self.store.transaction(run)  # type: ignore[no-any-return]
+
+
+def trim(cursor: Any, table: str, route: str, max_entries: int, sql: Callable[[str], str]) -> None:
+    """What every cache table keeps after a new entry: past `max_entries` for the route the
+    oldest entries go, and expired ones go. `sql` turns `?` into the dialect's placeholder."""
+    cursor.execute(
+        sql(
+            f"SELECT created_at FROM {table} WHERE route = ? "
+            "ORDER BY created_at DESC LIMIT 1 OFFSET ?"
+        ),
+        (route, max_entries),
+    )
+    oldest_kept = cursor.fetchone()
+    if oldest_kept is not None:
+        cursor.execute(
+            sql(f"DELETE FROM {table} WHERE route = ? AND created_at <= ?"), (route, oldest_kept[0])
+        )
+    cursor.execute(sql(f"DELETE FROM {table} WHERE expires_at <= ?"), (time.time(),))
 
 
 def _answer(row: Any) -> CachedAnswer:
