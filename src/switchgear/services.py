@@ -63,7 +63,9 @@ class KindServices:
         local = LocalEmbedders(catalog.embedding, self._embedder, catalog.created)
         self.embedding = EmbeddingService(router, catalog.embedding_models, local)
         e = catalog.embedding
-        labels = minilm_for(self._embedder, e.batch_size, e.threads)  # its thresholds' model
+        labels = minilm_for(
+            e.model, self._embedder, e.batch_size, e.threads
+        )  # its thresholds' model
         self.classifier = Classifier(
             router.routes, lambda name: name in router.names(), labels, run
         )

@@ -96,6 +96,12 @@ class LayeredCache:
     def exact(self, partition: str, key: str, newer_than: float) -> CachedAnswer | None:
         return self.exact_backend.exact(partition, key, newer_than)
 
+    def close(self) -> None:
+        for backend in (self.exact_backend, self.semantic_backend):
+            close = getattr(backend, "close", None)
+            if close is not None and not isinstance(backend, _StoreExact | _StoreSemantic):
+                close()
+
     def nearest(
         self, partition: str, context: str, vector: np.ndarray[Any, Any], newer_than: float
     ) -> tuple[float, CachedAnswer] | None:
@@ -113,7 +119,12 @@ class LayeredCache:
 
 
 def open_cache(
-    config: CacheBackendsConfig, store: SqlStore, redis_url: str | None, data_dir: Path
+    config: CacheBackendsConfig,
+    store: SqlStore,
+    redis_url: str | None,
+    data_dir: Path,
+    *,
+    semantic: bool = True,
 ) -> ResponseCache:
     """The backends `config` asks for; `auto` takes Redis where a `redis_url` is set, and
     pgvector on Postgres that has it, sqlite-vec next to a SQLite store."""
@@ -127,19 +138,35 @@ def open_cache(
         from switchgear.cache.redis_exact import RedisExactCache
 
         exact = RedisExactCache(redis_url)
-    semantic: SemanticBackend = _StoreSemantic(table)
-    on_sqlite = store.dialect.name == "sqlite"
-    if config.semantic == "pgvector" or (config.semantic == "auto" and _has_pgvector(store)):
-        from switchgear.cache.pgvector_semantic import PgvectorSemanticCache
-
-        semantic = PgvectorSemanticCache(store)
-    elif config.semantic == "sqlite-vec" or (config.semantic == "auto" and on_sqlite):
-        from switchgear.cache.sqlite_vec_semantic import SqliteVecSemanticCache
-
-        semantic = SqliteVecSemanticCache(data_dir / "response_cache.db")
-    if isinstance(exact, _StoreExact) and isinstance(semantic, _StoreSemantic):
+    vectors: SemanticBackend = _StoreSemantic(table)
+    if semantic:
+        vectors = _vector_backend(config, store, data_dir) or vectors
+    if isinstance(exact, _StoreExact) and isinstance(vectors, _StoreSemantic):
         return table
-    return LayeredCache(exact, semantic)
+    return LayeredCache(exact, vectors)
+
+
+def _vector_backend(
+    config: CacheBackendsConfig, store: SqlStore, data_dir: Path
+) -> SemanticBackend | None:
+    """pgvector or sqlite-vec as configured; with `auto`, one that cannot be opened (no
+    right to create the extension, no extension loading in this SQLite) leaves the table."""
+    try:
+        if config.semantic == "pgvector" or (config.semantic == "auto" and _has_pgvector(store)):
+            from switchgear.cache.pgvector_semantic import PgvectorSemanticCache
+
+            return PgvectorSemanticCache(store)
+        if config.semantic == "sqlite-vec" or (
+            config.semantic == "auto" and store.dialect.name == "sqlite"
+        ):
+            from switchgear.cache.sqlite_vec_semantic import SqliteVecSemanticCache
+
+            return SqliteVecSemanticCache(data_dir / "response_cache.db")
+    except Exception:
+        if config.semantic != "auto":
+            raise
+        log.warning("no vector backend for the cache; semantic entries stay in the table")
+    return None
 
 
 def _has_pgvector(store: SqlStore) -> bool:

@@ -99,13 +99,7 @@ class PgvectorSemanticCache:
                 (partition, key, route, context, _vector_text(vector), entry.answer.decode(),
                  entry.target, entry.created_at, entry.created_at + ttl_s),
             )  # fmt: skip
-            trim(
-                cursor,
-                "response_cache_vectors",
-                route,
-                max_entries,
-                lambda text: text.replace("?", "%s"),
-            )
+            trim(cursor, "response_cache_vectors", route, max_entries, self.store.sql)
 
         self.store.transaction(run)
 

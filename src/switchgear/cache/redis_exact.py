@@ -22,7 +22,8 @@ class RedisExactCache:
         if client is None:
             import redis
 
-            client = redis.Redis.from_url(url)
+            # Bounded waits: a hung Redis makes a lookup a miss, not a stuck worker thread.
+            client = redis.Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=2.0)
         self.redis: Any = client
 
     def exact(self, partition: str, key: str, newer_than: float) -> CachedAnswer | None:

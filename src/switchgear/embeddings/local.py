@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from switchgear.knowledge.config import EmbeddingConfig
-from switchgear.knowledge.embedder import Embedder, create_embedder, minilm_for
+from switchgear.knowledge.embedder import Embedder, create_embedder, shared_minilm
 from switchgear.providers.base import DeltaStream, Generation
 from switchgear.routing.target import Target
 from switchgear.schema.errors import InvalidRequest
@@ -73,7 +73,7 @@ class LocalEmbedders:
             return self._indexed()
         c = self.config
         if local.model == MINILM:  # the same copy the cache and classification routes use
-            return minilm_for(self._indexed, c.batch_size, c.threads)()
+            return shared_minilm(c.batch_size, c.threads)
         with self._lock:
             found = self._others.get(local.model)
             if found is None:

@@ -170,23 +170,24 @@ _SHARED_LOCK = threading.Lock()
 
 
 def minilm_for(
-    indexed: Callable[[], Embedder], batch_size: int, threads: int
+    indexed_model: str, indexed: Callable[[], Embedder], batch_size: int, threads: int
 ) -> Callable[[], Embedder]:
     """all-MiniLM-L6-v2, whatever the knowledge index embeds with: the response cache's semantic
     threshold and classification routes' label thresholds were measured on it, and
     multilingual-e5's similarities sit so close together that unrelated texts pass the same
-    thresholds. The index's own copy when it is MiniLM; else one copy per process, loaded on
-    first use (the model never changes, so every gateway in the process can share it)."""
+    thresholds. The index's own copy when `indexed_model` (`knowledge.embedding.model`) is
+    MiniLM; else `shared_minilm` (the index is not opened to find out)."""
+    if indexed_model == "minilm-l6-v2-int8":
+        return indexed
+    return lambda: shared_minilm(batch_size, threads)
 
-    def embedder() -> Embedder:
-        index = indexed()
-        if index.model_id == MINILM_INT8:
-            return index
-        with _SHARED_LOCK:
-            found = _SHARED_MINILM.get((batch_size, threads))
-            if found is None:
-                found = MiniLmOnnx(batch_size=batch_size, threads=threads)
-                _SHARED_MINILM[(batch_size, threads)] = found
-            return found
 
-    return embedder
+def shared_minilm(batch_size: int, threads: int) -> Embedder:
+    """One MiniLM copy per process, loaded on first use: the model never changes, so every
+    gateway in the process can share it."""
+    with _SHARED_LOCK:
+        found = _SHARED_MINILM.get((batch_size, threads))
+        if found is None:
+            found = MiniLmOnnx(batch_size=batch_size, threads=threads)
+            _SHARED_MINILM[(batch_size, threads)] = found
+        return found

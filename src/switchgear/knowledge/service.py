@@ -100,7 +100,7 @@ class Knowledge:
             collection,
             [replace(f, metadata=metadata) for f in selection.files],
             resolved_acl,
-            self._settings(),
+            self.ingest_settings(),
             remove_missing_under=selection.folders if remove_missing else (),
             progress=progress,
             report=report,
@@ -128,7 +128,7 @@ class Knowledge:
             collection,
             files,
             resolved_acl,
-            self._settings(),
+            self.ingest_settings(),
             progress=progress,
         )
 
@@ -262,7 +262,8 @@ class Knowledge:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _settings(self) -> IngestSettings:
+    def ingest_settings(self) -> IngestSettings:
+        """How files are chunked and bounded (uploads, the CLI and connectors alike)."""
         c = self.config
         return IngestSettings(
             max_chars=c.chunking.max_chars,

@@ -24,7 +24,7 @@ from switchgear.cache.backends import ResponseCache, open_cache
 from switchgear.cache.config import CacheConfig
 from switchgear.cache.control import CACHE_CONTROL, CacheControl
 from switchgear.cache.keys import partition_of, request_hash, semantic_parts
-from switchgear.cache.store import CachedAnswer
+from switchgear.cache.store import CachedAnswer, CacheStore
 from switchgear.knowledge.embedder import Embedder, minilm_for
 from switchgear.providers.base import DeltaStream
 from switchgear.schema.generation import Delta
@@ -80,9 +80,14 @@ class CacheStage(StageBase):
         trip.cache = ticket
         trip.cache_status = "miss"
         newer_than = time.time() - control.max_age if control.max_age is not None else 0.0
-        found = None if control.no_cache else await asyncio.to_thread(
-            self._lookup, trip.model, request, ticket, newer_than
-        )  # fmt: skip
+        found = None
+        if not control.no_cache:
+            try:
+                found = await asyncio.to_thread(
+                    self._lookup, trip.model, request, ticket, newer_than
+                )
+            except Exception:  # a cache that cannot be read is a miss, not a failed request
+                log.exception("cache lookup failed for %s", trip.request_id)
         if found is not None:
             trip.replay = (_deltas.decode(found.answer), found.target)
             trip.cache_status = "hit"
@@ -106,6 +111,12 @@ class CacheStage(StageBase):
         """The ticket's context hash and the vector of its last user message (blocking)."""
         ticket.context, text = parts
         ticket.vector = np.asarray(self.embedder().embed([text])[0], dtype=np.float32)
+
+    async def drain(self) -> None:
+        await super().drain()
+        close = getattr(self.store, "close", None)
+        if close is not None:  # Redis clients and the sqlite-vec file; the store closes itself
+            close()
 
     def wrap(self, trip: Trip, deltas: DeltaStream) -> DeltaStream:
         ticket = trip.cache
@@ -146,14 +157,19 @@ def build(context: StageContext) -> CacheStage:
     configs = {name: r.cache for name, r in context.config.routes.items() if r.cache is not None}
     assert context.store is not None, "the gateway passes its store"
     config = context.config
-    store = open_cache(
-        config.response_cache,
-        context.store,
-        config.resolved_redis_url(),
-        config.resolved_data_dir(),
-    )
+    # Nothing is opened (no Redis client, no vector file or table) for a gateway that caches
+    # nothing, and no vector backend where every cached route is exact.
+    semantic = any(c.mode == "semantic" for c in configs.values())
+    store: ResponseCache = (
+        open_cache(config.response_cache, context.store, config.resolved_redis_url(),
+                   config.resolved_data_dir(), semantic=semantic)
+        if configs else CacheStore(context.store)
+    )  # fmt: skip
     embedding = config.knowledge.embedding
     embedder = minilm_for(
-        lambda: context.knowledge().embedder, embedding.batch_size, embedding.threads
+        embedding.model,
+        lambda: context.knowledge().embedder,
+        embedding.batch_size,
+        embedding.threads,
     )
     return CacheStage(configs, store, embedder)

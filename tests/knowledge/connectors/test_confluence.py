@@ -136,3 +136,21 @@ def test_a_server_error_or_refused_token_keeps_the_index(
     assert refused.error is not None and "refused the credentials (HTTP 401)" in refused.error
     assert hub.statuses()[0]["last_run"]["error"] == refused.error
     assert "wiki/100.html" in sources_seen(knowledge, "new hires laptop", "wiki", team="eng")
+
+
+def test_a_child_restricted_below_a_restricted_parent_needs_both(
+    open_hub: OpenHub, confluence: tuple[FakeConfluence, str]
+) -> None:
+    """In Confluence a reader must pass every restricted level: a page the parent keeps to hr
+    and the child to the CEO is readable by neither alone, so it is never indexed."""
+    state, url = confluence
+    state.pages["102"].users = ["557058:ceo-account"]
+    knowledge, hub = open_hub(**_config(url))
+    report = hub.sync("wiki")
+    assert report.error is None, report.error
+    for reader in ({"team": "hr"}, {"user": "ceo"}, {"team": "eng"}):
+        assert "wiki/102.html" not in sources_seen(knowledge, "salary bands", "wiki", **reader)
+    state.pages["102"].groups = ["hr"]  # now hr at both levels: hr may read it
+    state.pages["102"].users = []
+    hub.sync("wiki")
+    assert "wiki/102.html" in sources_seen(knowledge, "salary bands staff", "wiki", team="hr")

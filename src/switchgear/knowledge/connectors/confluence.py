@@ -64,7 +64,10 @@ class ConfluenceConnector:
             own = {page_id: self._restriction(client, page_id) for page_id in pages}
             documents = []
             for page in pages.values():
-                acl = _effective(page.id, pages, own) or self.fallback
+                principals = _effective(page.id, pages, own)
+                if principals is not None and not principals:
+                    continue  # nobody could satisfy every restricted level: never indexed
+                acl = Acl(frozenset(principals)) if principals else self.fallback
                 documents.append(self._page_document(page, acl))
                 if self.config.attachments:
                     documents += self._attachments(client, page, acl)
@@ -178,13 +181,20 @@ class ConfluenceConnector:
         return response
 
 
-def _effective(page_id: str, pages: dict[str, _Page], own: dict[str, Acl | None]) -> Acl | None:
-    """The page's own read restriction, else its nearest restricted ancestor's."""
+def _effective(
+    page_id: str, pages: dict[str, _Page], own: dict[str, Acl | None]
+) -> frozenset[str] | None:
+    """Who may read the page: in Confluence a reader must pass the read restriction of the page
+    and of every restricted ancestor, so the principals named at every restricted level (an
+    empty set: nobody this index can express). None: no level is restricted."""
     seen: set[str] = set()
     current: str | None = page_id
+    allowed: frozenset[str] | None = None
     while current is not None and current in pages and current not in seen:
         seen.add(current)
-        if own.get(current) is not None:
-            return own[current]
+        restriction = own.get(current)
+        if restriction is not None:
+            level = restriction.principals
+            allowed = level if allowed is None else allowed & level
         current = pages[current].parent
-    return None
+    return allowed

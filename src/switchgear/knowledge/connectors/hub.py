@@ -17,7 +17,6 @@ from switchgear.knowledge.connectors.build import build_connector
 from switchgear.knowledge.connectors.config import ConnectorConfig, DirectoryConnectorConfig
 from switchgear.knowledge.connectors.state import ConnectorState, SyncReport
 from switchgear.knowledge.connectors.sync import SyncTarget, sync_connector
-from switchgear.knowledge.ingest import IngestSettings
 
 if TYPE_CHECKING:
     from switchgear.knowledge.service import Knowledge
@@ -126,8 +125,12 @@ class ConnectorHub:
             await asyncio.to_thread(self._wait_idle)
 
     def close(self) -> None:
-        if self._state is not None:
-            self._state.close()
+        """Closes the state database; the hub can run again (a gateway's lifespan restarted)."""
+        with self._state_lock:
+            if self._state is not None:
+                self._state.close()
+                self._state = None
+        self._stopping = False
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -145,13 +148,7 @@ class ConnectorHub:
 
     def _target(self) -> SyncTarget:
         knowledge = self._knowledge()
-        config = knowledge.config
-        settings = IngestSettings(
-            max_chars=config.chunking.max_chars,
-            overlap_chars=config.chunking.overlap_chars,
-            max_file_bytes=config.max_file_bytes,
-            max_chunks_per_file=config.max_chunks_per_file,
-        )
+        settings = knowledge.ingest_settings()
         return SyncTarget(knowledge.store, knowledge.embedder, self._state_db(), settings)
 
     async def _every(self, name: str, seconds: float) -> None:

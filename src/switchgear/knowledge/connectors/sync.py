@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from switchgear.knowledge.connectors.base import Connector, RemoteDocument, SourceError
 from switchgear.knowledge.connectors.state import ConnectorState, Known, SyncReport
 from switchgear.knowledge.embedder import Embedder
-from switchgear.knowledge.ingest import IngestSettings, SourceFile, ingest_files
+from switchgear.knowledge.ingest import IngestSettings, SourceFile, fingerprint, ingest_files
 from switchgear.knowledge.records import FileOutcome
 from switchgear.knowledge.store import KnowledgeStore
 
@@ -37,6 +37,11 @@ class SyncTarget:
     embedder: Embedder
     state: ConnectorState
     settings: IngestSettings
+
+    def token(self, document: RemoteDocument) -> str:
+        """What is remembered of a synced document: its version at the source and how it was
+        chunked and embedded, so a chunking or model change re-indexes it like an upload."""
+        return f"{fingerprint(self.settings, self.embedder)}:{document.version}"
 
 
 def sync_connector(
@@ -83,7 +88,7 @@ def _apply(
     indexed = set(target.store.sources(collection))
     for document in listed.values():
         before = known.get(document.source)
-        same = before is not None and before.version == document.version
+        same = before is not None and before.version == target.token(document)
         if before is not None and same and document.source in indexed:
             report.add(_same_version(name, collection, document, before, target))
             continue
@@ -122,7 +127,7 @@ def _same_version(
     except Exception as error:
         log.exception("connector %s: cannot set the ACL of %s", name, document.source)
         return FileOutcome(document.source, "failed", error=f"cannot set the ACL: {error}")
-    target.state.remember(name, collection, document.source, document.version, acl_key)
+    target.state.remember(name, collection, document.source, target.token(document), acl_key)
     return FileOutcome(document.source, "acl_updated")
 
 
@@ -151,6 +156,6 @@ def _ingest(
     outcome = ingested.files[0]
     if outcome.status != "failed":
         target.state.remember(
-            name, collection, document.source, document.version, document.acl.key()
+            name, collection, document.source, target.token(document), document.acl.key()
         )
     return outcome
