@@ -293,3 +293,32 @@ def test_japanese_versions_are_detected_and_dated(open_knowledge: OpenKnowledge)
     assert listed["ja/remote.md"].version_group is None
     hits = kb.search("国内出張の日当", "kb", Reader(), top_k=5)
     assert "ja/2023.md" not in {p.source for p in hits}
+
+
+def test_a_restricted_document_naming_a_public_one_does_not_hide_it_or_its_name(
+    open_knowledge: OpenKnowledge,
+) -> None:
+    kb = open_knowledge()
+    assert kb.ingest_uploads([(OLD, TRAVEL_2023.encode())], "kb", acl=["public"]).ok
+    secret = "secret/travel-plan.md"
+    report = kb.ingest_uploads(
+        [(secret, TRAVEL_2025.encode())], "kb", acl=["team:hr"], metadata={"supersedes": OLD}
+    )
+    assert report.ok, report.files
+    assert found(kb)[0] == (OLD, None)  # the public reader keeps the version it may read
+    assert all(by != secret for _, by in found(kb, "all"))
+    hr = kb.search(QUESTION, "kb", Reader(team="hr"), top_k=5)
+    assert {p.source for p in hr} == {OLD, secret}  # hr may read both: neither is hidden
+
+
+def test_narrowing_the_newer_versions_acl_brings_the_older_one_back(
+    open_knowledge: OpenKnowledge,
+) -> None:
+    kb = open_knowledge()
+    upload(kb, OLD, TRAVEL_2023)
+    upload(kb, NEW, TRAVEL_2025)
+    assert OLD not in {source for source, _ in found(kb)}
+    report = kb.ingest_uploads([(NEW, TRAVEL_2025.encode())], "kb", acl=["team:hr"])
+    assert report.files[0].status == "acl_updated"
+    assert found(kb)[0] == (OLD, None)
+    assert all(source != NEW and by is None for source, by in found(kb, "all"))

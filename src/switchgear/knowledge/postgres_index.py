@@ -54,7 +54,9 @@ from switchgear.knowledge.version_sql import (
 from switchgear.knowledge.versions import Versions
 from switchgear.store.migrate import apply_migrations
 
-_VERSIONS = VersionTables("%s", "knowledge_documents", "knowledge_chunks")
+_VERSIONS = VersionTables(
+    "%s", "knowledge_documents", "knowledge_chunks", acl_sets="knowledge_acl_sets"
+)
 _COLLECTION = "(SELECT id FROM knowledge_collections WHERE name = %s)"
 
 

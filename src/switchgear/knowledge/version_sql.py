@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from switchgear.knowledge.acl import PUBLIC
 from switchgear.knowledge.versions import VersionFacts, VersionMember, detected_group, superseded_by
 
 _SEPARATOR = "\n"  # between `supersedes` names: a source name never holds a newline
@@ -41,6 +42,7 @@ class VersionTables:
     documents: str
     chunks: str
     vectors: str | None = None  # a table keyed by `chunk_id` with its own `acl_id` copy
+    acl_sets: str = "acl_sets"  # id -> `Acl.key()`, to compare members' readers
 
 
 def group_of(db: Any, tables: VersionTables, document_id: int) -> tuple[int, str | None]:
@@ -134,12 +136,14 @@ def reorder(db: Any, tables: VersionTables, collection_id: int, group: str | Non
         return
     t, m = tables, tables.mark
     rows = db.execute(
-        f"SELECT id, source, supersedes, effective_date, ingested_at, superseded_by "
-        f"FROM {t.documents} WHERE collection_id = {m} AND version_group = {m}",
+        f"SELECT d.id, d.source, d.supersedes, d.effective_date, d.ingested_at, "
+        f"d.superseded_by, a.key FROM {t.documents} d JOIN {t.acl_sets} a ON a.id = d.acl_id "
+        f"WHERE d.collection_id = {m} AND d.version_group = {m}",
         (collection_id, group),
     ).fetchall()
     members = [VersionMember(r[1], _names(r[2]), r[3], float(r[4])) for r in rows]
-    successors = superseded_by(members)
+    readers = {r[1]: frozenset(str(r[6]).split(",")) for r in rows}
+    successors = _readable_successors(superseded_by(members), readers)
     for row in rows:
         successor = successors[row[1]]
         if successor != row[5]:
@@ -169,12 +173,35 @@ def mark_chunks(db: Any, tables: VersionTables, document_id: int, superseded: bo
 
 
 def remark_chunks(db: Any, tables: VersionTables, document_id: int) -> None:
-    """After the chunks' ACL id was rewritten (`set_acl`): negated again if superseded."""
+    """After the chunks' ACL id was rewritten (`set_acl`): the group reordered (succession
+    holds among equal ACLs), and the chunks negated again if still superseded."""
+    collection_id, group = group_of(db, tables, document_id)
+    reorder(db, tables, collection_id, group)
     row = db.execute(
         f"SELECT superseded_by FROM {tables.documents} WHERE id = {tables.mark}", (document_id,)
     ).fetchone()
     if row is not None and row[0] is not None:
         mark_chunks(db, tables, document_id, True)
+
+
+def _readable_successors(
+    chain: dict[str, str | None], readers: dict[str, frozenset[str]]
+) -> dict[str, str | None]:
+    """Each member's nearest newer version that everyone who may read it may also read
+    (however the group was formed: `supersedes`, `version_group`, an ACL changed since): a
+    version a reader may not read must neither hide the one they may nor show its name."""
+
+    def covers(newer: str, older: str) -> bool:
+        return PUBLIC in readers[newer] or readers[older] <= readers[newer]
+
+    found: dict[str, str | None] = {}
+    for source, newer in chain.items():
+        seen: set[str] = set()
+        while newer is not None and not covers(newer, source) and newer not in seen:
+            seen.add(newer)
+            newer = chain.get(newer)
+        found[source] = newer
+    return found
 
 
 def _names(stored: str | None) -> tuple[str, ...]:
