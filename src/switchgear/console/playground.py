@@ -27,6 +27,7 @@ from switchgear.console.web import (
     text_field,
 )
 from switchgear.embeddings.local import LOCAL_KIND as EMBEDDER_KIND
+from switchgear.providers.sse_client import iter_events
 
 MAX_TOKENS = 64
 
@@ -67,18 +68,10 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
 
 async def _door_events(reply: StreamedReply) -> AsyncIterator[dict[str, Any]]:
     """The door's server-sent events as JSON objects, up to `[DONE]`."""
-    buffer = b""
-    async for piece in reply.pieces:
-        buffer += piece
-        while b"\n\n" in buffer:
-            event, buffer = buffer.split(b"\n\n", 1)
-            for line in event.split(b"\n"):
-                if not line.startswith(b"data: "):
-                    continue
-                data = line[len(b"data: ") :]
-                if data == b"[DONE]":
-                    return
-                yield json.loads(data)
+    async for _, data in iter_events(reply.pieces):
+        if data == "[DONE]":
+            return
+        yield json.loads(data)
 
 
 async def _relay(reply: StreamedReply, outcome: dict[str, Any]) -> AsyncIterator[bytes]:
